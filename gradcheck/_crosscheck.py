@@ -1,0 +1,74 @@
+"""An independent opinion on a gradient from ``scipy.optimize.check_grad``."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+
+import numpy as np
+
+from .numeric import FloatArray
+
+__all__ = ["scipy_cross_check"]
+
+# Above this many elements scipy checks one random direction (two evaluations)
+# instead of every coordinate, so the cross-check never dominates the run time.
+FULL_CHECK_LIMIT = 256
+
+
+def scipy_cross_check(
+    name: str,
+    loss_of_input: Callable[[FloatArray], float],
+    analytic: FloatArray,
+    x0: FloatArray,
+    compute_dtype: np.dtype,
+    seed: int,
+) -> tuple[float, float, str]:
+    """Run ``check_grad`` and return (relative error, its tolerance, direction).
+
+    scipy returns the 2-norm of the difference, which shrinks with the
+    gradient's scale and so hides errors in small gradients; it is divided here
+    by the norm of what was compared. scipy uses forward differences, so its
+    tolerance is looser than the main check's.
+    """
+    from scipy.optimize import check_grad
+
+    machine_eps = float(np.finfo(compute_dtype).eps)
+    epsilon = np.sqrt(machine_eps) * max(1.0, float(np.abs(x0).max()))
+    shape = x0.shape
+
+    def func(flat: FloatArray) -> float:
+        return loss_of_input(flat.reshape(shape))
+
+    def grad(flat: FloatArray) -> FloatArray:
+        return analytic.reshape(-1)
+
+    flat_x0 = x0.reshape(-1).copy()
+    if flat_x0.size <= FULL_CHECK_LIMIT:
+        error = check_grad(func, grad, flat_x0, epsilon=epsilon)
+        scale = float(np.linalg.norm(analytic))
+        direction = "all"
+    else:
+        error = check_grad(
+            func,
+            grad,
+            flat_x0,
+            epsilon=epsilon,
+            direction="random",
+            **_rng_keyword(seed),
+        )
+        v = np.random.default_rng(seed).standard_normal(flat_x0.size)
+        scale = float(np.linalg.norm(analytic) * np.linalg.norm(v))
+        direction = "random"
+    # Forward differences resolve about sqrt(machine_eps) of the gradient.
+    tolerance = max(1e-4, 30.0 * np.sqrt(machine_eps))
+    return float(error) / max(scale, np.finfo(np.float64).tiny), tolerance, direction
+
+
+def _rng_keyword(seed: int) -> dict[str, object]:
+    """Scipy renamed ``seed`` to ``rng``; use whichever this scipy has."""
+    from scipy.optimize import check_grad
+
+    parameters = inspect.signature(check_grad).parameters
+    key = "rng" if "rng" in parameters else "seed"
+    return {key: np.random.default_rng(seed)}

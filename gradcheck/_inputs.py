@@ -1,0 +1,98 @@
+"""Validation of what users hand to the checks, with messages that say the fix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .errors import GradcheckError
+
+__all__ = ["compute_dtype_of", "validate_callable", "validate_grads", "validate_inputs"]
+
+
+def validate_callable(fn: object, name: str) -> None:
+    """Refuse a non-callable argument."""
+    if not callable(fn):
+        raise GradcheckError(
+            f"{name} must be callable, got {type(fn).__name__} {fn!r:.60}; pass the "
+            "function itself, not the result of calling it."
+        )
+
+
+def validate_grads(
+    grads: object, inputs: Mapping[str, Any]
+) -> dict[str, Callable[..., Any]]:
+    """``grads`` must map input names to callables, and name at least one input."""
+    if not isinstance(grads, Mapping):
+        raise GradcheckError(
+            f"grads must be a dict {{input_name: gradient_function}}, got "
+            f"{type(grads).__name__}; e.g. grads={{'x_input': dense_grad_input}}."
+        )
+    if not grads:
+        raise GradcheckError(
+            "grads is empty, so nothing would be checked; name at least one input, "
+            "e.g. grads={'x_input': dense_grad_input}."
+        )
+    for name, fn in grads.items():
+        if name not in inputs:
+            known = ", ".join(map(repr, inputs)) or "none"
+            raise GradcheckError(
+                f"grads names {name!r}, which is not among the inputs ({known}); "
+                "use the same names as the forward's arguments."
+            )
+        validate_callable(fn, f"grads[{name!r}]")
+    return dict(grads)
+
+
+def validate_inputs(
+    inputs: object, differentiated: tuple[str, ...]
+) -> dict[str, NDArray[Any]]:
+    """Arrays of real numbers, finite and non-empty where differentiated."""
+    if not isinstance(inputs, Mapping):
+        raise GradcheckError(
+            f"inputs must be a dict {{name: array}}, got {type(inputs).__name__}."
+        )
+    arrays = {}
+    for name, value in inputs.items():
+        if not isinstance(name, str):
+            raise GradcheckError(f"input names must be strings, got {name!r}.")
+        arrays[name] = _as_array(name, value, name in differentiated)
+    return arrays
+
+
+def _as_array(name: str, value: object, differentiated: bool) -> NDArray[Any]:
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:
+        raise GradcheckError(
+            f"input {name!r} cannot be turned into an array ({error}); pass a "
+            "numpy array of one shape."
+        ) from None
+    if not differentiated:
+        return array
+    if array.dtype.kind not in "biuf":
+        raise GradcheckError(
+            f"input {name!r} has dtype {array.dtype}; gradients need real numbers. "
+            "Pass a float64 array (complex and object arrays are not supported)."
+        )
+    if array.size == 0:
+        raise GradcheckError(
+            f"input {name!r} is empty (shape {array.shape}); there is nothing to "
+            "check. Give it at least one element."
+        )
+    if not np.all(np.isfinite(array)):
+        count = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        raise GradcheckError(
+            f"input {name!r} holds {count} NaN or inf value(s); a gradient is only "
+            "defined at finite points. Replace them before checking."
+        )
+    return array
+
+
+def compute_dtype_of(*dtypes: np.dtype) -> np.dtype:
+    """The floating dtype a computation on these inputs runs in (float64 for ints)."""
+    floats = [np.dtype(d) for d in dtypes if np.dtype(d).kind == "f"]
+    return np.result_type(*floats) if floats else np.dtype(np.float64)

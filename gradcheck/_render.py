@@ -1,0 +1,87 @@
+"""Plain-text rendering of a :class:`~gradcheck.report.Report`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .report import Block, Report
+
+__all__ = ["render_report"]
+
+
+def render_report(report: Report) -> str:
+    """The report as text: a headline that stands alone, a table, then details."""
+    lines = [_headline(report), "", *_table(report)]
+    for block in report.blocks.values():
+        if block.status != "pass" or block.message:
+            lines += ["", *_block_details(block)]
+    lines += _cross_check_lines(report)
+    if report.warnings:
+        lines += ["", "warnings: " + ", ".join(report.warnings)]
+    lines += [f"note: {note}" for note in report.notes]
+    return "\n".join(lines)
+
+
+def _headline(report: Report) -> str:
+    failing = [name for name, b in report.blocks.items() if b.status == "fail"]
+    where = f" in {', '.join(failing)}" if failing else ""
+    seed = "" if report.seed is None else f", seed {report.seed}"
+    return (
+        f"gradcheck {report.status.upper()}: {report.function}{where} "
+        f"(max rel error {report.max_rel_error:.2e}; loss {report.loss or 'given'}"
+        f"{seed})"
+    )
+
+
+def _table(report: Report) -> list[str]:
+    header = (
+        f"  {'input':<12} {'status':<13} {'max rel err':>11}  {'worst index':<14} "
+        f"{'analytic':>14} {'numeric':>14}"
+    )
+    rows = [header]
+    for block in report.blocks.values():
+        analytic, numeric = block.worst_values()
+        rows.append(
+            f"  {block.name:<12} {block.status:<13} {block.max_rel_error:>11.2e}  "
+            f"{str(block.worst_index):<14} {analytic:>14.6e} {numeric:>14.6e}"
+        )
+    return rows
+
+
+def _block_details(block: Block) -> list[str]:
+    lines = [f"{block.name}: {block.status}"]
+    if block.message:
+        lines.append(f"  {block.message}")
+    if block.n_checked:
+        lines.append(
+            f"  {block.n_failed} of {block.n_checked} elements outside tolerance"
+            + (f", {block.n_inconclusive} inconclusive" if block.n_inconclusive else "")
+        )
+    analytic, numeric = block.worst_values()
+    if block.n_checked and analytic == analytic:
+        lines.append(
+            f"  worst element {block.worst_index}: analytic {analytic:.10e}, "
+            f"numeric {numeric:.10e}, difference {abs(analytic - numeric):.3e}"
+        )
+        lines.append(
+            f"  allowed there {block.allowed_at_worst:.3e}; finite-difference error "
+            f"bound {block.fd_error_at_worst:.3e} at step {block.step_at_worst:.3e}"
+        )
+    if block.tolerance is not None:
+        lines.append(f"  tolerance: {block.tolerance.describe()}")
+    lines += [f"  diagnosis: {hint}" for hint in block.diagnosis]
+    return lines
+
+
+def _cross_check_lines(report: Report) -> list[str]:
+    lines = []
+    for check in report.cross_checks:
+        verdict = "pass" if check.passed else "fail"
+        agreement = "agrees" if check.agrees else "DISAGREES with the main check"
+        lines.append(
+            f"cross-check {check.name} (scipy.optimize.check_grad, "
+            f"direction={check.direction!r}): relative error {check.rel_error:.2e}, "
+            f"{verdict} at {check.tolerance:.0e}; {agreement}"
+        )
+    return [""] + lines if lines else []

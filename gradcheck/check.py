@@ -1,0 +1,330 @@
+"""The public checks: ``check_gradient`` and ``check_layer``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._blocks import analytic_array, compare_block, error_block
+from ._calls import UserCodeError, call_user, describe_function
+from ._crosscheck import scipy_cross_check
+from ._estimate import estimate_gradient
+from ._inputs import (
+    compute_dtype_of,
+    validate_callable,
+    validate_grads,
+    validate_inputs,
+)
+from .compare import Tolerance, resolve_tolerance
+from .errors import GradcheckError
+from .losses import ScalarLoss, make_loss
+from .numeric import FloatArray, as_float64_copy, scalar_value
+from .report import Block, CrossCheck, Report, combine_status
+
+__all__ = ["check_gradient", "check_layer"]
+
+
+def check_gradient(
+    f: Callable[[FloatArray], object],
+    grad: Callable[[FloatArray], ArrayLike],
+    x: ArrayLike,
+    *,
+    rtol: float | None = None,
+    atol: float | None = None,
+) -> Report:
+    """Compare ``grad(x)`` with central differences of the scalar function ``f``.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x) -> scalar``.
+    grad : callable
+        ``grad(x) -> array`` shaped like ``x``: the analytic gradient.
+    x : array_like
+        The point; never modified.
+    rtol, atol : float, optional
+        Tolerances; by default taken from ``x``'s dtype (see
+        ``gradcheck.compare``). Each element also gets its finite-difference
+        error bound added to ``atol``.
+
+    Returns
+    -------
+    Report
+        ``report.passed`` is the verdict; ``str(report)`` explains it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> report = check_gradient(lambda v: np.sum(v**3), lambda v: 3 * v**2,
+    ...                         np.array([0.5, -1.0, 2.0]))
+    >>> report.status
+    'pass'
+    """
+    validate_callable(f, "f")
+    validate_callable(grad, "grad")
+    x_array = validate_inputs({"x": x}, differentiated=("x",))["x"]
+    x0 = as_float64_copy(x_array)
+    dtype = compute_dtype_of(x_array.dtype)
+    tolerance = resolve_tolerance(dtype, rtol, atol)
+
+    def loss_of_x(point: FloatArray) -> float:
+        return scalar_value(call_user(f, "the function f", point), "f")
+
+    try:
+        analytic = call_user(grad, "the gradient function", x_array)
+        block = _block_for("x", analytic, x0, loss_of_x, tolerance, dtype)
+    except UserCodeError as error:
+        block = error_block("x", str(error), code="user-code-raised")
+    report = _report({"x": block}, describe_function(grad), "f", None)
+    _cross_check(report, {"x": loss_of_x}, {"x": x0}, dtype)
+    return report
+
+
+def check_layer(
+    forward: Callable[..., ArrayLike],
+    grads: Mapping[str, Callable[..., ArrayLike]],
+    inputs: Mapping[str, ArrayLike],
+    *,
+    loss: object = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    seed: int | None = None,
+) -> Report:
+    """Check a layer's backward against finite differences of a scalar loss.
+
+    Parameters
+    ----------
+    forward : callable
+        Called as ``forward(**inputs)``; returns the layer output.
+    grads : dict of str to callable
+        ``{input_name: fn}``; ``fn(**inputs, grad_output=G)`` returns the
+        gradient of the loss w.r.t. ``inputs[input_name]``, e.g.
+        ``{"x_input": dense_grad_input}``.
+    inputs : dict of str to array_like
+        The layer's arguments; never modified.
+    loss : None, str, ScalarLoss or callable, optional
+        The scalar loss of the output; by default a random-weighted sum. See
+        :func:`gradcheck.losses.make_loss`.
+    rtol, atol : float, optional
+        Tolerances; by default from the inputs' dtype.
+    seed : int, optional
+        Seed of the loss's random parameters; drawn and reported when omitted.
+
+    Returns
+    -------
+    Report
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradcheck.layers import dense_forward, dense_grad_input
+    >>> rng = np.random.default_rng(0)
+    >>> inputs = {"x_input": rng.normal(size=(4, 3)), "W": rng.normal(size=(3, 2)),
+    ...           "b": rng.normal(size=2)}
+    >>> check_layer(dense_forward, {"x_input": dense_grad_input}, inputs).status
+    'pass'
+    """
+    validate_callable(forward, "forward")
+    grad_fns = validate_grads(grads, inputs if isinstance(inputs, Mapping) else {})
+    arrays = validate_inputs(inputs, differentiated=tuple(grad_fns))
+    seed = _resolve_seed(seed)
+    dtype = compute_dtype_of(*(arrays[name].dtype for name in grad_fns))
+    tolerance = resolve_tolerance(dtype, rtol, atol)
+    function = describe_function(next(iter(grad_fns.values())))
+
+    try:
+        output = _layer_output(forward, arrays)
+    except UserCodeError as error:
+        blocks = {
+            name: error_block(name, str(error), code="user-code-raised")
+            for name in grad_fns
+        }
+        return _report(blocks, function, "not built", seed)
+    scalar_loss = make_loss(loss, output.shape, np.random.default_rng(seed))
+    grad_output = _grad_output(scalar_loss, output)
+    points = {
+        name: _numeric_copy(array, name in grad_fns) for name, array in arrays.items()
+    }
+    numeric_dtype = _numeric_dtype(forward, points, dtype)
+
+    blocks, losses_of = {}, {}
+    for name, fn in grad_fns.items():
+        losses_of[name] = _loss_of_input(forward, scalar_loss, points, name)
+        try:
+            analytic = call_user(
+                fn, f"the gradient for {name!r}", **arrays, grad_output=grad_output
+            )
+            blocks[name] = _block_for(
+                name, analytic, points[name], losses_of[name], tolerance, numeric_dtype
+            )
+        except UserCodeError as error:
+            blocks[name] = error_block(name, str(error), code="user-code-raised")
+    report = _report(blocks, function, scalar_loss.name, seed)
+    _note_precision(report, dtype, numeric_dtype)
+    _cross_check(report, losses_of, points, numeric_dtype)
+    return report
+
+
+def _resolve_seed(seed: int | None) -> int:
+    if seed is None:
+        return int(np.random.SeedSequence().entropy % (2**32))
+    if isinstance(seed, (bool, float)) or not isinstance(seed, (int, np.integer)):
+        raise GradcheckError(f"seed must be an int or None, got {seed!r}.")
+    return int(seed)
+
+
+def _layer_output(
+    forward: Callable[..., Any], arrays: Mapping[str, Any]
+) -> NDArray[Any]:
+    output = np.asarray(call_user(forward, "the forward", **arrays))
+    if output.dtype.kind not in "biuf":
+        raise GradcheckError(
+            f"the forward returned {output.dtype} data; it must return a real array "
+            "(if it returns a tuple such as (out, cache), wrap it or use an adapter)."
+        )
+    if not np.all(np.isfinite(output)):
+        raise GradcheckError(
+            "the forward returned NaN or inf at the given inputs; check at a point "
+            "where the layer is finite."
+        )
+    return output
+
+
+def _grad_output(scalar_loss: ScalarLoss, output: NDArray[Any]) -> NDArray[Any]:
+    grad_output = np.asarray(scalar_loss.gradient(output), dtype=np.float64)
+    dtype = output.dtype if output.dtype.kind == "f" else np.dtype(np.float64)
+    return grad_output.astype(dtype)
+
+
+def _numeric_copy(array: NDArray[Any], differentiated: bool) -> NDArray[Any]:
+    """float64 copies of float and differentiated inputs; others stay as they are."""
+    if differentiated or array.dtype.kind == "f":
+        return as_float64_copy(array)
+    return np.array(array, copy=True)
+
+
+def _numeric_dtype(
+    forward: Callable[..., Any], points: Mapping[str, Any], input_dtype: np.dtype
+) -> np.dtype:
+    """The dtype the forward computes in when handed float64 copies."""
+    try:
+        output = np.asarray(call_user(forward, "the forward", **points))
+    except UserCodeError:
+        return input_dtype
+    return output.dtype if output.dtype.kind == "f" else np.dtype(np.float64)
+
+
+def _loss_of_input(
+    forward: Callable[..., Any],
+    scalar_loss: ScalarLoss,
+    points: Mapping[str, Any],
+    name: str,
+) -> Callable[[FloatArray], float]:
+    """``x -> loss(forward(..., name=x, ...))`` with the other inputs held fixed."""
+    others = dict(points)
+
+    def loss_of(x: FloatArray) -> float:
+        output = call_user(forward, "the forward", **{**others, name: x})
+        return scalar_value(scalar_loss.value(np.asarray(output)), "the loss")
+
+    return loss_of
+
+
+def _block_for(
+    name: str,
+    analytic_value: Any,
+    x0: FloatArray,
+    loss_of: Callable[[FloatArray], float],
+    tolerance: Tolerance,
+    numeric_dtype: np.dtype,
+) -> Block:
+    analytic = analytic_array(name, analytic_value, x0.shape)
+    if isinstance(analytic, Block):
+        return analytic
+    estimate = estimate_gradient(loss_of, x0, numeric_dtype)
+    return compare_block(
+        name, analytic, estimate, tolerance, loss_of, x0, numeric_dtype
+    )
+
+
+def _report(
+    blocks: dict[str, Block], function: str, loss: str, seed: int | None
+) -> Report:
+    status = combine_status([block.status for block in blocks.values()])
+    codes = sorted(
+        {
+            code
+            for block in blocks.values()
+            for code in block.codes
+            if code in ("degenerate-loss",)
+        }
+    )
+    return Report(
+        status=status,
+        blocks=blocks,
+        warnings=codes,
+        function=function,
+        loss=loss,
+        seed=seed,
+    )
+
+
+def _note_precision(report: Report, dtype: np.dtype, numeric_dtype: np.dtype) -> None:
+    if dtype == np.float64:
+        return
+    import warnings
+
+    from .errors import PrecisionWarning
+
+    code = f"{dtype.name}-input"
+    report.warnings.append(code)
+    report.notes.append(
+        f"{dtype.name} inputs: the numeric side ran in {numeric_dtype.name} on "
+        f"copies, and the tolerances are those of {dtype.name}; check in float64 "
+        "for the tightest verdict."
+    )
+    warnings.warn(
+        f"{dtype.name} inputs are checked with {dtype.name} tolerances; pass float64 "
+        "arrays for a check that resolves smaller errors.",
+        PrecisionWarning,
+        stacklevel=3,
+    )
+
+
+def _cross_check(
+    report: Report,
+    losses_of: Mapping[str, Callable[[FloatArray], float]],
+    points: Mapping[str, FloatArray],
+    numeric_dtype: np.dtype,
+) -> None:
+    """Add scipy's opinion per block; record a disagreement with the main check."""
+    for name, block in report.blocks.items():
+        if block.numeric is None or block.analytic is None:
+            continue
+        rel_error, tolerance, direction = scipy_cross_check(
+            name,
+            losses_of[name],
+            block.analytic,
+            points[name],
+            numeric_dtype,
+            report.seed or 0,
+        )
+        scipy_passed = rel_error <= tolerance
+        agrees = (
+            block.status == "inconclusive"
+            or scipy_passed == (block.status == "pass")
+            or (block.status == "fail" and block.max_rel_error < tolerance)
+        )
+        report.cross_checks.append(
+            CrossCheck(f"scipy:{name}", rel_error, tolerance, direction, agrees)
+        )
+        if not agrees and "cross-check-disagrees" not in report.warnings:
+            report.warnings.append("cross-check-disagrees")
+            report.notes.append(
+                "scipy.optimize.check_grad disagrees with the main verdict; the two "
+                "use different differences and steps, so suspect the numerics "
+                "(a kink, a tie or noise) as much as the backward."
+            )

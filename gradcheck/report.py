@@ -1,0 +1,163 @@
+"""The result of a check: per-input blocks, a verdict, text and JSON renderings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .compare import Tolerance
+
+__all__ = ["Block", "CrossCheck", "Report", "combine_status"]
+
+_SEVERITY = {"pass": 0, "inconclusive": 1, "fail": 2}
+
+
+def combine_status(statuses: list[str]) -> str:
+    """The overall verdict: any fail fails; otherwise any inconclusive is so."""
+    return max(statuses, key=_SEVERITY.__getitem__) if statuses else "fail"
+
+
+@dataclass
+class Block:
+    """The comparison for one input (``x_input``, ``W``, ...).
+
+    Attributes
+    ----------
+    name : str
+    status : {"pass", "fail", "inconclusive"}
+    max_rel_error : float
+        See Note [the error metric] in ``gradcheck.compare``.
+    worst_index : tuple of int
+    analytic, numeric : ndarray or None
+        The two gradients (``analytic`` may have the wrong shape).
+    """
+
+    name: str
+    status: str
+    max_rel_error: float
+    worst_index: tuple[int, ...]
+    analytic: NDArray[Any] | None
+    numeric: NDArray[np.float64] | None
+    n_checked: int = 0
+    n_failed: int = 0
+    n_inconclusive: int = 0
+    tolerance: Tolerance | None = None
+    allowed_at_worst: float = float("nan")
+    fd_error_at_worst: float = float("nan")
+    step_at_worst: float = float("nan")
+    diagnosis: list[str] = field(default_factory=list)
+    message: str = ""
+    codes: list[str] = field(default_factory=list)
+
+    def worst_values(self) -> tuple[float, float]:
+        """Analytic and numeric value at the worst element."""
+        if self.analytic is None or self.numeric is None or not self.worst_index:
+            if self.analytic is not None and self.analytic.shape == ():
+                return float(self.analytic), float(np.asarray(self.numeric))
+            return float("nan"), float("nan")
+        if self.analytic.shape != self.numeric.shape:
+            return float("nan"), float("nan")
+        return (
+            float(self.analytic[self.worst_index]),
+            float(self.numeric[self.worst_index]),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable summary (no full arrays)."""
+        analytic_value, numeric_value = self.worst_values()
+        return {
+            "status": self.status,
+            "max_rel_error": _json_float(self.max_rel_error),
+            "worst_index": list(self.worst_index),
+            "analytic_at_worst": _json_float(analytic_value),
+            "numeric_at_worst": _json_float(numeric_value),
+            "n_checked": self.n_checked,
+            "n_failed": self.n_failed,
+            "n_inconclusive": self.n_inconclusive,
+            "rtol": None if self.tolerance is None else self.tolerance.rtol,
+            "allowed_at_worst": _json_float(self.allowed_at_worst),
+            "fd_error_at_worst": _json_float(self.fd_error_at_worst),
+            "diagnosis": list(self.diagnosis),
+            "message": self.message,
+            "codes": list(self.codes),
+        }
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """An independent opinion from ``scipy.optimize.check_grad``."""
+
+    name: str
+    rel_error: float
+    tolerance: float
+    direction: str
+    agrees: bool
+
+    @property
+    def passed(self) -> bool:
+        """Whether scipy's relative error is within its tolerance."""
+        return bool(self.rel_error <= self.tolerance)
+
+
+@dataclass
+class Report:
+    """What a gradient check found. ``str(report)`` is the human-readable form."""
+
+    status: str
+    blocks: dict[str, Block]
+    warnings: list[str] = field(default_factory=list)
+    function: str = "gradient"
+    loss: str = ""
+    seed: int | None = None
+    method: str = "central differences"
+    cross_checks: list[CrossCheck] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """``status == "pass"``."""
+        return self.status == "pass"
+
+    @property
+    def max_rel_error(self) -> float:
+        """The largest relative error over all checked inputs."""
+        errors = [block.max_rel_error for block in self.blocks.values()]
+        return max(errors) if errors else float("nan")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable summary."""
+        return {
+            "status": self.status,
+            "passed": self.passed,
+            "function": self.function,
+            "max_rel_error": _json_float(self.max_rel_error),
+            "loss": self.loss,
+            "seed": self.seed,
+            "method": self.method,
+            "warnings": list(self.warnings),
+            "blocks": {name: block.to_dict() for name, block in self.blocks.items()},
+            "cross_checks": [
+                {
+                    "name": check.name,
+                    "rel_error": _json_float(check.rel_error),
+                    "tolerance": check.tolerance,
+                    "direction": check.direction,
+                    "passed": check.passed,
+                    "agrees": check.agrees,
+                }
+                for check in self.cross_checks
+            ],
+            "notes": list(self.notes),
+        }
+
+    def __str__(self) -> str:
+        from ._render import render_report
+
+        return render_report(self)
+
+
+def _json_float(value: float) -> float | str:
+    return float(value) if np.isfinite(value) else str(value)
