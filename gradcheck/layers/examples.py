@@ -32,7 +32,8 @@ def _off_zero(rng: np.random.Generator, *shape: int) -> NDArray[np.float64]:
 def _distinct(rng: np.random.Generator, *shape: int) -> NDArray[np.float64]:
     """Shuffle values spaced 0.1 apart into ``shape``: no two are near a tie."""
     size = int(np.prod(shape))
-    return (rng.permutation(size) * 0.1 - size * 0.05).reshape(shape)
+    values = rng.permutation(size) * 0.1 - size * 0.05
+    return values.reshape(shape).astype(np.float64)
 
 
 def _dense(rng: np.random.Generator) -> Inputs:
