@@ -32,6 +32,7 @@ from .conv2d import (
 from .dense import DENSE, dense_forward, dense_grad_b, dense_grad_input, dense_grad_W
 from .dropout import DROPOUT, dropout_forward, dropout_grad_x
 from .embedding import EMBEDDING, embedding_forward, embedding_grad_table
+from .examples import example_inputs
 from .layernorm import (
     LAYERNORM,
     layernorm_forward,
@@ -111,6 +112,7 @@ __all__ = [
     "dropout_grad_x",
     "embedding_forward",
     "embedding_grad_table",
+    "example_inputs",
     "layernorm_forward",
     "layernorm_grad_beta",
     "layernorm_grad_gamma",
