@@ -83,7 +83,8 @@ def _as_logit_rows(y: FloatArray) -> FloatArray:
 
 def _softmax_rows(logits: FloatArray) -> FloatArray:
     shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
+    probabilities: FloatArray = shifted / shifted.sum(axis=1, keepdims=True)
+    return probabilities
 
 
 def softmax_cross_entropy(
@@ -126,7 +127,8 @@ def log_sum_exp(shape: tuple[int, ...], rng: np.random.Generator) -> ScalarLoss:
     def gradient(y: NDArray[np.generic]) -> FloatArray:
         y64 = _f64(y)
         weights = np.exp(y64 - y64.max())
-        return weights / weights.sum()
+        probabilities: FloatArray = weights / weights.sum()
+        return probabilities
 
     return ScalarLoss("log-sum-exp", value, gradient)
 
@@ -209,9 +211,8 @@ def make_loss(
     ----------
     loss : None, str, ScalarLoss or callable
         ``None`` for the random-weighted sum, the name of a bundled loss, a
-        ready :class:`ScalarLoss`, a factory ``(shape, rng) -> ScalarLoss``
-        registered in :data:`BUNDLED_LOSSES`, or a plain callable ``y -> scalar``
-        (its gradient is then taken numerically).
+        ready :class:`ScalarLoss` (see :func:`user_loss` to give a gradient), or
+        a plain callable ``y -> scalar`` whose gradient is then taken numerically.
     output_shape : tuple of int
         Shape of the layer output.
     rng : numpy.random.Generator
@@ -226,8 +227,6 @@ def make_loss(
             names = ", ".join(sorted(BUNDLED_LOSSES))
             raise GradcheckError(f"unknown loss {loss!r}; choose one of: {names}.")
         return BUNDLED_LOSSES[loss](output_shape, rng)
-    if loss in BUNDLED_LOSSES.values():
-        return loss(output_shape, rng)  # type: ignore[operator]
     if callable(loss):
         return user_loss(loss, name=getattr(loss, "__name__", "user"))
     raise GradcheckError(

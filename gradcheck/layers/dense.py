@@ -37,7 +37,8 @@ def dense_grad_W(x_input: Array, grad_output: Array, W: Array, b: Array) -> Arra
 
 def dense_grad_b(x_input: Array, grad_output: Array, W: Array, b: Array) -> Array:
     """Gradient of the loss w.r.t. ``b``: ``grad_output`` summed over objects."""
-    return grad_output.sum(axis=0)
+    grad_b: Array = grad_output.sum(axis=0)
+    return grad_b
 
 
 DENSE = LayerSpec(
