@@ -170,7 +170,7 @@ def check_layer(
 
 def _resolve_seed(seed: int | None) -> int:
     if seed is None:
-        return int(np.random.SeedSequence().entropy % (2**32))
+        return int(np.random.default_rng().integers(0, 2**32))
     if isinstance(seed, (bool, float)) or not isinstance(seed, (int, np.integer)):
         raise GradcheckError(f"seed must be an int or None, got {seed!r}.")
     return int(seed)
