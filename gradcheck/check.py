@@ -11,13 +11,19 @@ from numpy.typing import ArrayLike, NDArray
 from ._blocks import analytic_array, compare_block, error_block
 from ._calls import UserCodeError, call_user, describe_function
 from ._crosscheck import scipy_cross_check
-from ._estimate import estimate_gradient
+from ._estimate import (
+    LayerProblem,
+    describe_method,
+    estimate_gradient,
+    validate_options,
+)
 from ._inputs import (
     compute_dtype_of,
     validate_callable,
     validate_grads,
     validate_inputs,
 )
+from ._projection import DEFAULT_DIRECTIONS, projection_block
 from .compare import Tolerance, resolve_tolerance
 from .errors import GradcheckError
 from .losses import ScalarLoss, make_loss
@@ -92,6 +98,11 @@ def check_layer(
     rtol: float | None = None,
     atol: float | None = None,
     seed: int | None = None,
+    method: str = "auto",
+    mode: str = "full",
+    precision: str = "central",
+    batched: bool | None = None,
+    n_directions: int = DEFAULT_DIRECTIONS,
 ) -> Report:
     """Check a layer's backward against finite differences of a scalar loss.
 
@@ -112,10 +123,35 @@ def check_layer(
         Tolerances; by default from the inputs' dtype.
     seed : int, optional
         Seed of the loss's random parameters; drawn and reported when omitted.
+    method : {"auto", "loop", "batched", "coloured"}
+        How the finite differences are evaluated. ``"loop"`` perturbs one
+        element per pair of calls and differentiates the loss. The others
+        differentiate the output and contract it with ``grad_output``:
+        ``"batched"`` stacks perturbed copies along a new leading axis in one
+        call of about 1 MB, ``"coloured"`` perturbs one column of every row at
+        once (output row r must depend only on input row r), ``"auto"`` uses
+        both where a numerical test on the layer shows they are valid, and
+        the loop otherwise.
+    mode : {"full", "fast"}
+        ``"fast"`` compares ``n_directions`` random projections per input
+        (two forward calls each) and runs the full check only to localise a
+        failure; its blocks then have no element-wise ``numeric``.
+    precision : {"central", "richardson", "complex-step"}
+        Central differences (with a large step where the output is affine in
+        the input), Richardson extrapolation over three steps with its error
+        estimate, or the complex step, accurate to rounding, which allows
+        tolerances near 1e-13 but needs a forward that is analytic in complex
+        input (refused with a GradcheckError otherwise).
+    batched : bool, optional
+        Declare whether the forward maps a stack of inputs (a new leading
+        axis) to a stack of outputs; detected numerically when omitted.
+    n_directions : int
+        Random directions per input in fast mode.
 
     Returns
     -------
     Report
+        ``report.method`` says which estimator each input got.
 
     Examples
     --------
@@ -128,6 +164,7 @@ def check_layer(
     'pass'
     """
     validate_callable(forward, "forward")
+    validate_options(method, precision, mode, n_directions)
     grad_fns = validate_grads(grads, inputs if isinstance(inputs, Mapping) else {})
     arrays = validate_inputs(inputs, differentiated=tuple(grad_fns))
     seed = _resolve_seed(seed)
@@ -149,6 +186,10 @@ def check_layer(
         name: _numeric_copy(array, name in grad_fns) for name, array in arrays.items()
     }
     numeric_dtype = _numeric_dtype(forward, points, dtype)
+    problem = LayerProblem(
+        forward, points, scalar_loss, numeric_dtype, method, precision, batched, seed
+    )
+    directions = n_directions if mode == "fast" else 0
 
     blocks, losses_of = {}, {}
     for name, fn in grad_fns.items():
@@ -158,11 +199,20 @@ def check_layer(
                 fn, f"the gradient for {name!r}", **arrays, grad_output=grad_output
             )
             blocks[name] = _block_for(
-                name, analytic, points[name], losses_of[name], tolerance, numeric_dtype
+                name,
+                analytic,
+                points[name],
+                losses_of[name],
+                tolerance,
+                numeric_dtype,
+                problem,
+                directions,
             )
         except UserCodeError as error:
             blocks[name] = error_block(name, str(error), code="user-code-raised")
     report = _report(blocks, function, scalar_loss.name, seed)
+    report.method = describe_method(problem, directions)
+    report.notes.extend(problem.notes)
     _note_precision(report, dtype, numeric_dtype)
     _cross_check(report, losses_of, points, numeric_dtype)
     return report
@@ -240,14 +290,34 @@ def _block_for(
     loss_of: Callable[[FloatArray], float],
     tolerance: Tolerance,
     numeric_dtype: np.dtype,
+    problem: LayerProblem | None = None,
+    n_directions: int = 0,
 ) -> Block:
     analytic = analytic_array(name, analytic_value, x0.shape)
     if isinstance(analytic, Block):
         return analytic
-    estimate = estimate_gradient(loss_of, x0, numeric_dtype)
-    return compare_block(
-        name, analytic, estimate, tolerance, loss_of, x0, numeric_dtype
-    )
+
+    def full_block() -> Block:
+        estimate = estimate_gradient(
+            loss_of, x0, numeric_dtype, problem=problem, name=name
+        )
+        return compare_block(
+            name, analytic, estimate, tolerance, loss_of, x0, numeric_dtype
+        )
+
+    if n_directions and problem is not None:
+        return projection_block(
+            name,
+            analytic,
+            loss_of,
+            x0,
+            tolerance,
+            numeric_dtype,
+            n_directions,
+            problem.seed,
+            full_block,
+        )
+    return full_block()
 
 
 def _report(
