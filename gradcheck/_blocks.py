@@ -2,18 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .compare import Tolerance, converges_to, elementwise_errors
+from ._calls import call_user
+from .compare import ElementErrors, Tolerance, converges_to, elementwise_errors
 from .diagnosis import diagnose
-from .numeric import CentralDifference, FloatArray, sweep_element
+from .diagnostics import (
+    Finding,
+    adjoint_finding,
+    backward_findings,
+    probe_line,
+    routing_finding,
+)
+from .errors import GradcheckError
+from .numeric import (
+    SWEEP_FACTORS,
+    CentralDifference,
+    FloatArray,
+    StepSweep,
+    sweep_element,
+)
 from .report import Block
 
-__all__ = ["compare_block", "shape_mismatch_block", "analytic_array", "error_block"]
+# Mismatching elements examined one by one (a probe and perhaps a sweep each)
+# before the rest are left inconclusive; a wrong gradient stops at the first.
+MAX_EXAMINED = 256
+
+__all__ = [
+    "BackwardReview",
+    "analytic_array",
+    "apply_findings",
+    "compare_block",
+    "error_block",
+    "finding_block",
+    "shape_mismatch_block",
+]
 
 
 def analytic_array(
@@ -75,113 +103,246 @@ def compare_block(
     analytic: FloatArray,
     estimate: CentralDifference,
     tolerance: Tolerance,
-    loss_of_input: Callable[[FloatArray], object],
+    loss_of_input: Callable[[FloatArray], float],
     x0: FloatArray,
     compute_dtype: np.dtype,
+    nonsmooth_mask: NDArray[np.bool_] | None = None,
 ) -> Block:
-    """Compare, re-examine failing elements with a step sweep, and build the block."""
+    """Compare, re-examine failing elements, and build the block.
+
+    Elements outside the first tolerance are examined worst first: at a kink
+    or tie they become inconclusive (unless the analytic value is not even a
+    one-sided derivative), elsewhere a step sweep decides whether the numeric
+    estimate converges to the analytic value.
+    """
+    if analytic.size == 0:
+        raise GradcheckError(
+            f"the check of {name} would compare zero elements; give {name} at "
+            "least one element."
+        )
     errors = elementwise_errors(
         analytic, estimate.gradient, estimate.rounding_bound, tolerance
     )
-    failed = errors.failed.copy()
-    confirmed = _sweep_failures(
-        failed,
-        errors.rel_error,
-        analytic,
-        estimate,
-        tolerance,
-        loss_of_input,
-        x0,
-        compute_dtype,
+    probe = _Examiner(
+        analytic, estimate, tolerance, loss_of_input, x0, compute_dtype, errors
     )
-    failed &= ~confirmed
+    review = probe.review(nonsmooth_mask)
+    failed = errors.failed & ~review.confirmed & ~review.nonsmooth
+    if not review.real_failure:
+        failed &= ~review.unexamined
     worst = _worst_index(errors.rel_error, failed)
 
-    status = "fail" if failed.any() else "pass"
-    codes = []
-    if status == "pass" and _degenerate(analytic, estimate, tolerance):
-        status, codes = "inconclusive", ["degenerate-loss"]
     block = Block(
         name=name,
-        status=status,
-        max_rel_error=float(
-            errors.rel_error[failed].max()
-            if failed.any()
-            else _max_outside(errors.rel_error, confirmed)
-        ),
+        status="fail" if failed.any() else "pass",
+        max_rel_error=_max_rel_error(errors.rel_error, failed, review),
         worst_index=worst,
         analytic=analytic,
         numeric=estimate.gradient,
         n_checked=int(analytic.size),
         n_failed=int(failed.sum()),
+        n_inconclusive=0 if failed.any() else review.n_inconclusive,
         tolerance=tolerance,
         allowed_at_worst=float(errors.allowed[worst]),
         fd_error_at_worst=float(estimate.rounding_bound[worst]),
         step_at_worst=float(estimate.steps[worst]),
-        codes=codes,
     )
-    if status == "fail":
-        block.diagnosis = diagnose(analytic, estimate.gradient, tolerance.rtol)
-    if codes:
-        block.message = (
-            "both gradients are below the finite-difference noise floor: the loss "
-            "does not depend on this input here, so nothing was really compared"
-        )
-    elif confirmed.any():
-        block.message = (
-            f"{int(confirmed.sum())} element(s) outside the first tolerance were "
-            "confirmed by a step sweep: the numeric estimate converges to the "
-            "analytic value as the step shrinks"
-        )
+    block.truncation_at_worst = probe.truncation_at(worst)
+    _settle(block, review, probe, estimate, tolerance)
     return block
 
 
-def _sweep_failures(
-    failed: NDArray[np.bool_],
-    rel_error: FloatArray,
-    analytic: FloatArray,
+def _settle(
+    block: Block,
+    review: _Review,
+    probe: _Examiner,
     estimate: CentralDifference,
     tolerance: Tolerance,
-    loss_of_input: Callable[[FloatArray], object],
-    x0: FloatArray,
-    compute_dtype: np.dtype,
-) -> NDArray[np.bool_]:
-    """Elements that fail at the default step but converge under a step sweep.
-
-    Failing elements are swept worst first; the first one that does not
-    converge settles the verdict, so a wrong gradient costs one sweep.
-    """
-    confirmed = np.zeros_like(failed)
-    order = np.argsort(-np.where(failed, rel_error, -np.inf), axis=None)
-    for flat in order[: int(failed.sum())]:
-        index = np.unravel_index(flat, failed.shape)
-        if not np.isfinite(analytic[index]):
-            break
-        sweep = sweep_element(
-            loss_of_input, x0, index, float(estimate.steps[index]), dtype=compute_dtype
+) -> None:
+    """Set the verdict's codes, message and diagnosis from the review."""
+    if block.status == "fail":
+        block.diagnosis = diagnose(
+            probe.analytic, estimate.gradient, tolerance.rtol, mask=probe.failed
         )
-        if not converges_to(
-            float(analytic[index]),
+        if review.message:
+            block.diagnosis.insert(0, review.message)
+        return
+    if review.n_inconclusive:
+        finding = probe.label_nonsmooth()
+        block.codes = [finding.code]
+        block.status = "fail" if finding.status == "fail" else "inconclusive"
+        block.message = finding.message or _nonsmooth_message(finding.code, review)
+        return
+    if _degenerate(probe.analytic, estimate, tolerance):
+        block.status, block.codes = "inconclusive", ["degenerate-loss"]
+        block.message = (
+            "both gradients are below the finite-difference noise floor: the "
+            "loss does not depend on this input here, so nothing was really "
+            "compared; use a loss that weights the outputs differently"
+        )
+    elif review.confirmed.any():
+        block.message = (
+            f"{int(review.confirmed.sum())} element(s) outside the first "
+            "tolerance were confirmed by a step sweep: the numeric estimate "
+            "converges to the analytic value as the step shrinks"
+        )
+
+
+def _nonsmooth_message(code: str, review: _Review) -> str:
+    what = "a tie (equal maxima)" if code == "tie" else "a kink"
+    text = (
+        f"{int(review.nonsmooth.sum())} element(s) disagree only because {what} "
+        "lies inside their finite-difference stencil, where no derivative "
+        "exists; the analytic values there are valid one-sided derivatives. "
+        "Check at points away from it (or pass nonsmooth= to mark them)"
+    )
+    if review.unexamined.any():
+        text += (
+            f"; {int(review.unexamined.sum())} further mismatching element(s) "
+            "were not examined, as the examination budget was spent"
+        )
+    return text
+
+
+@dataclass
+class _Review:
+    confirmed: NDArray[np.bool_]
+    nonsmooth: NDArray[np.bool_]
+    unexamined: NDArray[np.bool_]
+    real_failure: bool = False
+    message: str = ""
+
+    @property
+    def n_inconclusive(self) -> int:
+        return int(self.nonsmooth.sum() + self.unexamined.sum())
+
+
+@dataclass
+class _Examiner:
+    """Re-examines single elements of one block with extra evaluations."""
+
+    analytic: FloatArray
+    estimate: CentralDifference
+    tolerance: Tolerance
+    loss_of: Callable[[FloatArray], float]
+    x0: FloatArray
+    dtype: np.dtype
+    errors: ElementErrors
+
+    @property
+    def failed(self) -> NDArray[np.bool_]:
+        return self.errors.failed
+
+    def review(self, nonsmooth_mask: NDArray[np.bool_] | None) -> _Review:
+        """Examine failing elements worst first; stop at the first real failure."""
+        failed = self.errors.failed
+        review = _Review(
+            np.zeros_like(failed), np.zeros_like(failed), np.zeros_like(failed)
+        )
+        masked = _mask_of(nonsmooth_mask, failed.shape)
+        review.nonsmooth |= failed & masked
+        ranked = np.where(failed & ~masked, self.errors.rel_error, -np.inf)
+        order = np.argsort(-ranked, axis=None)[: int((failed & ~masked).sum())]
+        for rank, flat in enumerate(order):
+            index = tuple(int(i) for i in np.unravel_index(flat, failed.shape))
+            if rank >= MAX_EXAMINED:
+                review.unexamined[index] = True
+                continue
+            verdict = self.examine(index)
+            if verdict == "real" or verdict.startswith("outside"):
+                review.real_failure = True
+                review.message = "" if verdict == "real" else verdict[8:]
+                break
+            getattr(review, verdict)[index] = True
+        return review
+
+    def examine(self, index: tuple[int, ...]) -> str:
+        """``"nonsmooth"``, ``"confirmed"``, ``"real"`` or ``"outside: why"``."""
+        value = float(self.analytic[index])
+        if not np.isfinite(value):
+            return "real"
+        h = float(self.estimate.steps[index])
+        direction = np.zeros_like(self.x0)
+        direction[index] = 1.0
+        line = probe_line(
+            self.loss_of, self.x0, direction, h, self.dtype, self.tolerance.rtol
+        )
+        slack = float(self.errors.allowed[index])
+        if line.nonsmooth:
+            if line.low - slack <= value <= line.high + slack:
+                return "nonsmooth"
+            return (
+                f"outside: element {index} sits at a kink or tie, but its analytic "
+                f"value {value:.6g} lies outside the one-sided derivatives "
+                f"[{line.low:.6g}, {line.high:.6g}]: wrong on either side"
+            )
+        return "confirmed" if self._converges(index) else "real"
+
+    def _converges(self, index: tuple[int, ...]) -> bool:
+        sweep = self._sweep(index)
+        return converges_to(
+            float(self.analytic[index]),
             sweep.steps,
             sweep.estimates,
             sweep.rounding_bounds,
-            tolerance.rtol,
-            tolerance.atol,
-        ):
-            break
-        confirmed[index] = True
-    return confirmed
+            self.tolerance.rtol,
+            self.tolerance.atol,
+        )
+
+    def _sweep(self, index: tuple[int, ...]) -> StepSweep:
+        return sweep_element(
+            self.loss_of,
+            self.x0,
+            index,
+            float(self.estimate.steps[index]),
+            dtype=self.dtype,
+        )
+
+    def truncation_at(self, index: tuple[int, ...]) -> float:
+        """Truncation error of the default step at ``index``, from a sweep.
+
+        Central differences err by ``c h**2``, so ``D(h) - D(h/2)`` is three
+        quarters of the error at ``h``.
+        """
+        sweep = self._sweep(index)
+        at_h = np.flatnonzero(np.asarray(SWEEP_FACTORS) == 1.0)
+        if len(sweep.estimates) != len(SWEEP_FACTORS) or not at_h.size:
+            return float("nan")
+        k = int(at_h[0])
+        return float(abs(sweep.estimates[k] - sweep.estimates[k + 1]) * 4.0 / 3.0)
+
+    def label_nonsmooth(self) -> Finding:
+        """``tie`` or ``kink`` for the block, or a failed routing invariant."""
+        return routing_finding(
+            self.loss_of, self.x0, self.analytic, self.dtype, self.tolerance.rtol
+        )
+
+
+def _mask_of(mask: NDArray[np.bool_] | None, shape: tuple[int, ...]) -> NDArray[Any]:
+    if mask is None:
+        return np.zeros(shape, dtype=bool)
+    array = np.asarray(mask, dtype=bool)
+    if array.shape != shape:
+        raise GradcheckError(
+            f"a nonsmooth mask has shape {array.shape}, but its input has shape "
+            f"{shape}; return one boolean per element of the input."
+        )
+    return array
+
+
+def _max_rel_error(
+    rel_error: FloatArray, failed: NDArray[np.bool_], review: _Review
+) -> float:
+    if failed.any():
+        return float(rel_error[failed].max())
+    rest = rel_error[~review.confirmed]
+    return float(rest.max()) if rest.size else 0.0
 
 
 def _worst_index(rel_error: FloatArray, failed: NDArray[np.bool_]) -> tuple[int, ...]:
     masked = np.where(failed, rel_error, -np.inf) if failed.any() else rel_error
     masked = np.where(np.isnan(masked), np.inf, masked)
     return tuple(int(i) for i in np.unravel_index(int(np.argmax(masked)), masked.shape))
-
-
-def _max_outside(rel_error: FloatArray, confirmed: NDArray[np.bool_]) -> float:
-    rest = rel_error[~confirmed]
-    return float(rest.max()) if rest.size else 0.0
 
 
 def _degenerate(
@@ -192,3 +353,93 @@ def _degenerate(
     return bool(
         np.all(np.abs(analytic) <= noise) and np.all(np.abs(estimate.gradient) <= noise)
     )
+
+
+def finding_block(name: str, finding: Finding) -> Block:
+    """A block decided by a pre-check alone, before any comparison."""
+    status = "fail" if finding.status == "fail" else "inconclusive"
+    return Block(
+        name=name,
+        status=status,
+        max_rel_error=float("nan"),
+        worst_index=(),
+        analytic=None,
+        numeric=None,
+        message=finding.message,
+        codes=[finding.code],
+    )
+
+
+def apply_findings(block: Block, findings: list[Finding]) -> None:
+    """Merge pre-check findings into a compared block.
+
+    A failing finding fails the block, but the comparison's own result is
+    kept and stated beside it: a nondeterministic or stateful backward is a
+    different bug from a Jacobian mismatch.
+    """
+    compared = block.status
+    for finding in findings:
+        if finding.status == "note":
+            block.notes.append(finding.message)
+            continue
+        block.codes.append(finding.code)
+        block.diagnosis.insert(0, finding.message)
+        if _SEVERITY[finding.status] > _SEVERITY[block.status]:
+            block.status = finding.status
+    if block.status != compared:
+        block.notes.append(
+            f"the finite-difference comparison itself gave {compared!r} "
+            f"(max rel error {block.max_rel_error:.2e})"
+        )
+
+
+_SEVERITY = {"pass": 0, "inconclusive": 1, "fail": 2}
+
+
+@dataclass(frozen=True)
+class BackwardReview:
+    """Everything the backward pre-checks need besides the block itself."""
+
+    forward: Callable[..., Any]
+    arrays: Mapping[str, Any]
+    points: Mapping[str, FloatArray]
+    grad_output: NDArray[Any]
+    nondet_tol: float
+    input_dtype: np.dtype
+    compute_dtype: np.dtype
+
+    def apply(self, block: Block, name: str, fn: Callable[..., Any]) -> None:
+        """Repeatability, linearity in grad_output and (if affine) the adjoint."""
+        if block.analytic is None or block.numeric is None:
+            return
+        role = f"the gradient for {name!r}"
+
+        def backward_of(grad_output: Any) -> Any:
+            return call_user(fn, role, **self.arrays, grad_output=grad_output)
+
+        def output_of(x: FloatArray) -> Any:
+            return call_user(self.forward, "the forward", **{**self.points, name: x})
+
+        rtol = block.tolerance.rtol if block.tolerance else 1e-7
+        findings = backward_findings(
+            backward_of, self.grad_output, block.analytic, self.nondet_tol, rtol
+        )
+        if not findings:
+            adjoint = adjoint_finding(
+                output_of,
+                self.points[name],
+                self.grad_output,
+                block.analytic,
+                _coarser(self.input_dtype, self.compute_dtype),
+            )
+            findings += [] if adjoint is None else [adjoint]
+        apply_findings(block, findings)
+
+
+def _coarser(first: np.dtype, second: np.dtype) -> np.dtype:
+    """Of two dtypes, the one with the larger machine epsilon."""
+    eps = [
+        float(np.finfo(d).eps) if np.dtype(d).kind == "f" else 0.0
+        for d in (first, second)
+    ]
+    return np.dtype(first) if eps[0] >= eps[1] else np.dtype(second)

@@ -10,7 +10,14 @@ from numpy.typing import NDArray
 
 from .errors import GradcheckError
 
-__all__ = ["compute_dtype_of", "validate_callable", "validate_grads", "validate_inputs"]
+__all__ = [
+    "compute_dtype_of",
+    "validate_callable",
+    "validate_grads",
+    "validate_inputs",
+    "validate_nonnegative",
+    "validate_optional_callable",
+]
 
 
 def validate_callable(fn: object, name: str) -> None:
@@ -73,7 +80,12 @@ def _as_array(name: str, value: object, differentiated: bool) -> NDArray[Any]:
         ) from None
     if not differentiated:
         return array
-    if array.dtype.kind not in "biuf":
+    if array.dtype.kind == "b":
+        raise GradcheckError(
+            f"input {name!r} is boolean; a gradient w.r.t. True/False does not "
+            "exist. Leave it out of grads, or pass a float64 array."
+        )
+    if array.dtype.kind not in "iuf":
         raise GradcheckError(
             f"input {name!r} has dtype {array.dtype}; gradients need real numbers. "
             "Pass a float64 array (complex and object arrays are not supported)."
@@ -89,7 +101,30 @@ def _as_array(name: str, value: object, differentiated: bool) -> NDArray[Any]:
             f"input {name!r} holds {count} NaN or inf value(s); a gradient is only "
             "defined at finite points. Replace them before checking."
         )
+    if array.dtype.kind in "iu":
+        # NOTE: an integer array would truncate every perturbation; both sides
+        # of the check get the same float64 values instead.
+        return np.array(array, dtype=np.float64, copy=True)
     return array
+
+
+def validate_nonnegative(value: object, name: str) -> float:
+    """A finite float >= 0 (``nondet_tol``, ``atol``), or a clear refusal."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise GradcheckError(
+            f"{name} must be a number, got {type(value).__name__} {value!r}; "
+            f"e.g. {name}=1e-6."
+        )
+    number = float(value)
+    if not (np.isfinite(number) and number >= 0):
+        raise GradcheckError(f"{name} must be finite and >= 0, got {value!r}.")
+    return number
+
+
+def validate_optional_callable(fn: object, name: str) -> None:
+    """``None`` or a callable."""
+    if fn is not None:
+        validate_callable(fn, name)
 
 
 def compute_dtype_of(*dtypes: np.dtype) -> np.dtype:

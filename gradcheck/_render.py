@@ -16,6 +16,8 @@ def render_report(report: Report) -> str:
     for block in report.blocks.values():
         if block.status != "pass" or block.message:
             lines += ["", *_block_details(block)]
+        else:
+            lines += ["", *_pass_details(block)]
     lines += _cross_check_lines(report)
     if report.warnings:
         lines += ["", "warnings: " + ", ".join(report.warnings)]
@@ -55,8 +57,12 @@ def _block_details(block: Block) -> list[str]:
         lines.append(f"  {block.message}")
     if block.n_checked:
         lines.append(
-            f"  {block.n_failed} of {block.n_checked} elements outside tolerance"
-            + (f", {block.n_inconclusive} inconclusive" if block.n_inconclusive else "")
+            f"  {block.n_failed} of {block.n_checked} elements failed"
+            + (
+                f", {block.n_inconclusive} inconclusive (kink, tie or unexamined)"
+                if block.n_inconclusive
+                else ""
+            )
         )
     analytic, numeric = block.worst_values()
     if block.n_checked and analytic == analytic:
@@ -64,14 +70,34 @@ def _block_details(block: Block) -> list[str]:
             f"  worst element {block.worst_index}: analytic {analytic:.10e}, "
             f"numeric {numeric:.10e}, difference {abs(analytic - numeric):.3e}"
         )
-        lines.append(
-            f"  allowed there {block.allowed_at_worst:.3e}; finite-difference error "
-            f"bound {block.fd_error_at_worst:.3e} at step {block.step_at_worst:.3e}"
-        )
+        lines.append(f"  allowed there {block.allowed_at_worst:.3e}; {_bound(block)}")
     if block.tolerance is not None:
         lines.append(f"  tolerance: {block.tolerance.describe()}")
     lines += [f"  diagnosis: {hint}" for hint in block.diagnosis]
+    lines += [f"  note: {note}" for note in block.notes]
     return lines
+
+
+def _pass_details(block: Block) -> list[str]:
+    """Two lines for a passing block: what was applied and what it resolves."""
+    lines = [f"{block.name}: pass, {block.n_checked} elements"]
+    if block.tolerance is not None:
+        lines.append(f"  tolerance: {block.tolerance.describe()}")
+    if block.n_checked:
+        lines.append(f"  at the worst element {block.worst_index}: {_bound(block)}")
+    lines += [f"  note: {note}" for note in block.notes]
+    return lines
+
+
+def _bound(block: Block) -> str:
+    """The estimated finite-difference error at the worst element, in parts."""
+    text = (
+        f"estimated finite-difference error {block.error_bound_at_worst:.3e} "
+        f"(rounding {block.fd_error_at_worst:.3e}"
+    )
+    if block.truncation_at_worst == block.truncation_at_worst:
+        text += f" + truncation {block.truncation_at_worst:.3e}"
+    return text + f") at step {block.step_at_worst:.3e}"
 
 
 def _cross_check_lines(report: Report) -> list[str]:

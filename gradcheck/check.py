@@ -8,7 +8,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._blocks import analytic_array, compare_block, error_block
+from ._blocks import (
+    BackwardReview,
+    analytic_array,
+    apply_findings,
+    compare_block,
+    error_block,
+    finding_block,
+)
 from ._calls import UserCodeError, call_user, describe_function
 from ._crosscheck import scipy_cross_check
 from ._estimate import (
@@ -22,13 +29,22 @@ from ._inputs import (
     validate_callable,
     validate_grads,
     validate_inputs,
+    validate_nonnegative,
+    validate_optional_callable,
 )
 from ._projection import DEFAULT_DIRECTIONS, projection_block
 from .compare import Tolerance, resolve_tolerance
+from .diagnostics import (
+    finish_report,
+    forward_finding,
+    nonsmooth_masks,
+    repeat_finding,
+    with_reset,
+)
 from .errors import GradcheckError
 from .losses import ScalarLoss, make_loss
 from .numeric import FloatArray, as_float64_copy, scalar_value
-from .report import Block, CrossCheck, Report, combine_status
+from .report import REPORT_CODES, Block, CrossCheck, Report, combine_status
 
 __all__ = ["check_gradient", "check_layer"]
 
@@ -40,6 +56,8 @@ def check_gradient(
     *,
     rtol: float | None = None,
     atol: float | None = None,
+    reset: Callable[[], object] | None = None,
+    nondet_tol: float = 0.0,
 ) -> Report:
     """Compare ``grad(x)`` with central differences of the scalar function ``f``.
 
@@ -55,6 +73,12 @@ def check_gradient(
         Tolerances; by default taken from ``x``'s dtype (see
         ``gradcheck.compare``). Each element also gets its finite-difference
         error bound added to ``atol``.
+    reset : callable, optional
+        Called before every call of ``f`` and ``grad``, e.g. to re-seed the
+        random generator of a stochastic ``f``.
+    nondet_tol : float
+        Largest difference accepted between two calls of ``grad`` on the same
+        ``x`` (default 0: they must agree exactly).
 
     Returns
     -------
@@ -71,22 +95,39 @@ def check_gradient(
     """
     validate_callable(f, "f")
     validate_callable(grad, "grad")
+    validate_optional_callable(reset, "reset")
+    nondet_tol = validate_nonnegative(nondet_tol, "nondet_tol")
     x_array = validate_inputs({"x": x}, differentiated=("x",))["x"]
     x0 = as_float64_copy(x_array)
     dtype = compute_dtype_of(x_array.dtype)
     tolerance = resolve_tolerance(dtype, rtol, atol)
+    f, grads_of = with_reset(reset, f, {"x": grad})
+    grad = grads_of["x"]
 
     def loss_of_x(point: FloatArray) -> float:
         return scalar_value(call_user(f, "the function f", point), "f")
 
+    unstable = forward_finding(lambda: loss_of_x(x0.copy()), nondet_tol, dtype)
+    if unstable is not None:
+        block = finding_block("x", unstable)
+        report = _report({"x": block}, describe_function(grad), "f", None)
+        return finish_report(report, {"x": x}, ("x",))
     try:
         analytic = call_user(grad, "the gradient function", x_array)
         block = _block_for("x", analytic, x0, loss_of_x, tolerance, dtype)
+        if block.analytic is not None:
+            again = repeat_finding(
+                lambda _: call_user(grad, "the gradient function", x_array),
+                None,
+                block.analytic,
+                nondet_tol,
+            )
+            apply_findings(block, [] if again is None else [again])
     except UserCodeError as error:
         block = error_block("x", str(error), code="user-code-raised")
     report = _report({"x": block}, describe_function(grad), "f", None)
     _cross_check(report, {"x": loss_of_x}, {"x": x0}, dtype)
-    return report
+    return finish_report(report, {"x": x}, ("x",))
 
 
 def check_layer(
@@ -103,6 +144,9 @@ def check_layer(
     precision: str = "central",
     batched: bool | None = None,
     n_directions: int = DEFAULT_DIRECTIONS,
+    reset: Callable[[], object] | None = None,
+    nondet_tol: float = 0.0,
+    nonsmooth: object = None,
 ) -> Report:
     """Check a layer's backward against finite differences of a scalar loss.
 
@@ -147,6 +191,17 @@ def check_layer(
         axis) to a stack of outputs; detected numerically when omitted.
     n_directions : int
         Random directions per input in fast mode.
+    reset : callable, optional
+        Called before every call of the forward and the gradients, e.g.
+        ``lambda: np.random.seed(0)`` for a layer that draws a random mask.
+    nondet_tol : float
+        Largest difference accepted between two backward calls with the same
+        arguments (default 0: they must agree exactly).
+    nonsmooth : callable or dict, optional
+        Where the layer has no derivative: ``nonsmooth(inputs, margin)`` returns
+        ``{input_name: mask}`` (as ``LayerSpec.nonsmooth``), or a dict of masks.
+        Mismatches under a mask are inconclusive instead of failing; without
+        it, kinks and ties are detected numerically.
 
     Returns
     -------
@@ -167,10 +222,13 @@ def check_layer(
     validate_options(method, precision, mode, n_directions)
     grad_fns = validate_grads(grads, inputs if isinstance(inputs, Mapping) else {})
     arrays = validate_inputs(inputs, differentiated=tuple(grad_fns))
+    validate_optional_callable(reset, "reset")
+    nondet_tol = validate_nonnegative(nondet_tol, "nondet_tol")
     seed = _resolve_seed(seed)
     dtype = compute_dtype_of(*(arrays[name].dtype for name in grad_fns))
     tolerance = resolve_tolerance(dtype, rtol, atol)
     function = describe_function(next(iter(grad_fns.values())))
+    forward, grad_fns = with_reset(reset, forward, grad_fns)
 
     try:
         output = _layer_output(forward, arrays)
@@ -179,13 +237,25 @@ def check_layer(
             name: error_block(name, str(error), code="user-code-raised")
             for name in grad_fns
         }
-        return _report(blocks, function, "not built", seed)
+        report = _report(blocks, function, "not built", seed)
+        return finish_report(report, inputs, tuple(grad_fns))
     scalar_loss = make_loss(loss, output.shape, np.random.default_rng(seed))
     grad_output = _grad_output(scalar_loss, output)
     points = {
         name: _numeric_copy(array, name in grad_fns) for name, array in arrays.items()
     }
     numeric_dtype = _numeric_dtype(forward, points, dtype)
+    unstable = forward_finding(
+        lambda: call_user(forward, "the forward", **points), nondet_tol, numeric_dtype
+    )
+    if unstable is not None:
+        blocks = {name: finding_block(name, unstable) for name in grad_fns}
+        report = _report(blocks, function, scalar_loss.name, seed)
+        return finish_report(report, inputs, tuple(grad_fns))
+    masks = nonsmooth_masks(nonsmooth, points, tuple(grad_fns), numeric_dtype)
+    review = BackwardReview(
+        forward, arrays, points, grad_output, nondet_tol, dtype, numeric_dtype
+    )
     problem = LayerProblem(
         forward, points, scalar_loss, numeric_dtype, method, precision, batched, seed
     )
@@ -207,7 +277,9 @@ def check_layer(
                 numeric_dtype,
                 problem,
                 directions,
+                masks.get(name),
             )
+            review.apply(blocks[name], name, fn)
         except UserCodeError as error:
             blocks[name] = error_block(name, str(error), code="user-code-raised")
     report = _report(blocks, function, scalar_loss.name, seed)
@@ -215,7 +287,7 @@ def check_layer(
     report.notes.extend(problem.notes)
     _note_precision(report, dtype, numeric_dtype)
     _cross_check(report, losses_of, points, numeric_dtype)
-    return report
+    return finish_report(report, inputs, tuple(grad_fns))
 
 
 def _resolve_seed(seed: int | None) -> int:
@@ -292,6 +364,7 @@ def _block_for(
     numeric_dtype: np.dtype,
     problem: LayerProblem | None = None,
     n_directions: int = 0,
+    nonsmooth_mask: NDArray[np.bool_] | None = None,
 ) -> Block:
     analytic = analytic_array(name, analytic_value, x0.shape)
     if isinstance(analytic, Block):
@@ -302,7 +375,14 @@ def _block_for(
             loss_of, x0, numeric_dtype, problem=problem, name=name
         )
         return compare_block(
-            name, analytic, estimate, tolerance, loss_of, x0, numeric_dtype
+            name,
+            analytic,
+            estimate,
+            tolerance,
+            loss_of,
+            x0,
+            numeric_dtype,
+            nonsmooth_mask,
         )
 
     if n_directions and problem is not None:
@@ -329,7 +409,7 @@ def _report(
             code
             for block in blocks.values()
             for code in block.codes
-            if code in ("degenerate-loss",)
+            if code in REPORT_CODES
         }
     )
     return Report(

@@ -20,11 +20,18 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import LooseToleranceWarning
+from .errors import GradcheckError, LooseToleranceWarning
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["Tolerance", "default_tolerance", "elementwise_errors", "resolve_tolerance"]
+__all__ = [
+    "ElementErrors",
+    "Tolerance",
+    "converges_to",
+    "default_tolerance",
+    "elementwise_errors",
+    "resolve_tolerance",
+]
 
 # rtol and the analytic-rounding floor (as a fraction of the block's scale)
 # per dtype. float64 must resolve a gradient wrong by one part in a million.
@@ -66,12 +73,16 @@ def resolve_tolerance(
     """Combine user tolerances with the dtype defaults; warn when too loose."""
     default_rtol, floor_fraction = default_tolerance(dtype)
     source = f"default for {np.dtype(dtype).name}"
+    _refuse_non_number(rtol, "rtol")
+    _refuse_non_number(atol, "atol")
+    if atol is not None and not atol >= 0:
+        raise GradcheckError(f"atol must be >= 0, got {atol!r}; omit it for 0.")
     if rtol is not None:
         source = "given"
         if not rtol > 0:
-            from .errors import GradcheckError
-
-            raise GradcheckError(f"rtol must be positive, got {rtol!r}.")
+            raise GradcheckError(
+                f"rtol must be positive, got {rtol!r}; omit it for the dtype default."
+            )
         if rtol > LOOSE_RTOL:
             warnings.warn(
                 f"rtol={rtol:g} is looser than {LOOSE_RTOL:g}: gradients wrong by "
@@ -86,6 +97,18 @@ def resolve_tolerance(
         dtype=np.dtype(dtype).name,
         source=source,
     )
+
+
+def _refuse_non_number(value: object, name: str) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise GradcheckError(
+            f"{name} must be a float or None, got {type(value).__name__} "
+            f"{value!r}; e.g. {name}=1e-6."
+        )
+    if not np.isfinite(float(value)):
+        raise GradcheckError(f"{name} must be finite, got {value!r}.")
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -13,7 +15,12 @@ __all__ = ["diagnose"]
 _RATIO_SPREAD = 1e-3
 
 
-def diagnose(analytic: FloatArray, numeric: FloatArray, rtol: float) -> list[str]:
+def diagnose(
+    analytic: FloatArray,
+    numeric: FloatArray,
+    rtol: float,
+    mask: NDArray[np.bool_] | None = None,
+) -> list[str]:
     """Return short hints explaining how ``analytic`` differs from ``numeric``.
 
     Parameters
@@ -22,6 +29,8 @@ def diagnose(analytic: FloatArray, numeric: FloatArray, rtol: float) -> list[str
         Same shape; the block is known to fail.
     rtol : float
         The tolerance the block was checked with.
+    mask : ndarray of bool, optional
+        The elements outside tolerance, for hints about where errors sit.
 
     Returns
     -------
@@ -36,6 +45,10 @@ def diagnose(analytic: FloatArray, numeric: FloatArray, rtol: float) -> list[str
         if hint:
             hints.append(hint)
             break
+    if not hints and mask is not None:
+        hint = _shared_by_windows(mask)
+        if hint:
+            hints.append(hint)
     return hints
 
 
@@ -86,3 +99,44 @@ def _close_to(numeric: FloatArray, rtol: float):  # type: ignore[no-untyped-def]
         return bool(np.all(np.abs(candidate - numeric) <= tolerance))
 
     return close
+
+
+def _coverage(size: int, kernel: int, stride: int) -> NDArray[np.int_]:
+    """How many windows of ``kernel`` and ``stride`` cover each position."""
+    count = np.zeros(size, dtype=int)
+    for start in range(0, size - kernel + 1, stride):
+        count[start : start + kernel] += 1
+    return count
+
+
+def _shared_by_windows(mask: NDArray[np.bool_]) -> str | None:
+    """Errors only where overlapping windows share elements: ``=`` for ``+=``.
+
+    Tries overlapping windows (kernel 2-5, stride below the kernel) on the
+    last one or two axes and keeps the layout whose shared positions are
+    fewest while still holding every mismatch, with some unshared position
+    left over that is right.
+    """
+    plane = mask.reshape(-1, *mask.shape[-2:]).any(axis=0) if mask.ndim >= 2 else mask
+    if not plane.any() or plane.all():
+        return None
+    best: tuple[int, int, int] | None = None
+    for kernel in range(2, 6):
+        for stride in range(1, kernel):
+            counts = [_coverage(n, kernel, stride) for n in plane.shape]
+            if any(c.max() == 0 for c in counts):
+                continue
+            covered = np.ix_(*counts)
+            multiplicity = functools.reduce(np.multiply, covered)
+            shared = multiplicity >= 2
+            if (plane & ~shared).any() or shared.all():
+                continue
+            if best is None or int(shared.sum()) < best[0]:
+                best = (int(shared.sum()), kernel, stride)
+    if best is None:
+        return None
+    return (
+        "errors only at elements that several overlapping windows share (they fit "
+        f"kernel {best[1]}, stride {best[2]}); elements in one window are right: "
+        "a missing accumulation, the backward assigns (=) where it must add (+=)"
+    )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 __all__ = [
     "GradcheckError",
+    "DegenerateLossWarning",
     "GradcheckWarning",
     "GradientMismatch",
     "LooseToleranceWarning",
     "NonSmoothPointWarning",
+    "NondeterminismWarning",
     "PrecisionWarning",
 ]
 
@@ -34,3 +36,11 @@ class LooseToleranceWarning(GradcheckWarning):
 
 class NonSmoothPointWarning(GradcheckWarning):
     """Some inputs sit at a kink or tie, where no derivative exists."""
+
+
+class NondeterminismWarning(GradcheckWarning):
+    """The forward or backward changes between calls with identical arguments."""
+
+
+class DegenerateLossWarning(GradcheckWarning):
+    """The loss does not depend on an input: both gradients are noise."""

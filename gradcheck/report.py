@@ -10,7 +10,23 @@ from numpy.typing import NDArray
 
 from .compare import Tolerance
 
-__all__ = ["Block", "CrossCheck", "Report", "combine_status"]
+__all__ = ["REPORT_CODES", "Block", "CrossCheck", "Report", "combine_status"]
+
+# Block codes that are also raised to ``Report.warnings``.
+REPORT_CODES = frozenset(
+    {
+        "degenerate-loss",
+        "kink",
+        "tie",
+        "tie-routing",
+        "nondeterministic-forward",
+        "nondeterministic-backward",
+        "stateful-backward",
+        "ignores-grad-output",
+        "nonlinear-backward",
+        "adjoint-mismatch",
+    }
+)
 
 _SEVERITY = {"pass": 0, "inconclusive": 1, "fail": 2}
 
@@ -48,9 +64,22 @@ class Block:
     allowed_at_worst: float = float("nan")
     fd_error_at_worst: float = float("nan")
     step_at_worst: float = float("nan")
+    truncation_at_worst: float = float("nan")
     diagnosis: list[str] = field(default_factory=list)
     message: str = ""
     codes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def error_bound_at_worst(self) -> float:
+        """Estimated finite-difference error at the worst element.
+
+        The rounding bound plus, where a step sweep measured it, the
+        truncation error of the step that was used.
+        """
+        truncation = self.truncation_at_worst
+        extra = truncation if np.isfinite(truncation) else 0.0
+        return self.fd_error_at_worst + extra
 
     def worst_values(self) -> tuple[float, float]:
         """Analytic and numeric value at the worst element."""
@@ -80,9 +109,14 @@ class Block:
             "rtol": None if self.tolerance is None else self.tolerance.rtol,
             "allowed_at_worst": _json_float(self.allowed_at_worst),
             "fd_error_at_worst": _json_float(self.fd_error_at_worst),
+            "truncation_at_worst": _json_float(self.truncation_at_worst),
+            "tolerance_source": None
+            if self.tolerance is None
+            else self.tolerance.source,
             "diagnosis": list(self.diagnosis),
             "message": self.message,
             "codes": list(self.codes),
+            "notes": list(self.notes),
         }
 
 
