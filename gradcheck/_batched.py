@@ -66,9 +66,12 @@ class InputMap:
         self.y0 = np.asarray(self.output(self.x0), dtype=np.float64)
 
     def output(self, x: NDArray[Any]) -> NDArray[Any]:
-        """The forward's output at ``x`` (real or complex, as it returns it)."""
+        """A copy of the forward's output at ``x`` (real or complex, as returned).
+
+        Copied because a forward may hand back the same buffer on every call.
+        """
         arguments = {**self.others, self.name: x}
-        return np.asarray(call_user(self.forward, "the forward", **arguments))
+        return np.array(call_user(self.forward, "the forward", **arguments))
 
     def chunk_length(self) -> int:
         """How many points one stacked call may hold (1 when not stacked)."""

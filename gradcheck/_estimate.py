@@ -25,7 +25,7 @@ from ._batched import InputMap, supports_stack
 from ._coloured import Plan, difference_quotients, rows_independent
 from ._precision import (
     COMPLEX_STEP,
-    RICHARDSON_STEP_FACTOR,
+    RICHARDSON_STEP_POWER,
     affine_steps,
     complex_step_problem,
     richardson,
@@ -250,11 +250,13 @@ def _richardson(
     rng: np.random.Generator,
     f0: float,
 ) -> tuple[CentralDifference, str]:
+    eps = float(np.finfo(dtype).eps)
     steps = affine_steps(input_map, rng, dtype)
     if steps is None:
-        steps = default_steps(input_map.x0, dtype) * RICHARDSON_STEP_FACTOR
-    steps = steps / 4.0
-    eps = float(np.finfo(dtype).eps)
+        steps = default_steps(input_map.x0, dtype) * eps ** (
+            RICHARDSON_STEP_POWER - 1 / 3
+        )
+    steps = steps / 2.0
     results = [
         _checked(
             difference_quotients(

@@ -4,14 +4,16 @@ Note [affine step]
 ------------------
 A central difference of an affine map has no truncation error at all, so a
 larger step only shrinks the rounding error ``machine_eps |y| / h``. When the
-output is affine in the input over a box of relative radius ``AFFINE_PROBE``
-(checked at two random vertices pairs: ``y(x + d) + y(x - d) - 2 y(x)`` must
-vanish to rounding), the step grows from ``cbrt(machine_eps)`` to
-``AFFINE_STEP`` times ``max(1, |x|)``, well inside the probed box. Kinks of
-piecewise-linear layers (ReLU, max pooling) inside the box show up as a
-non-zero second difference, so those keep the default step. Only float64
-forwards get this: in float32 the rounding allowance would be too coarse to
-tell an affine map from a gently curved one.
+output is affine in the input over a box of relative radius ``AFFINE_PROBE``,
+the step grows from ``cbrt(machine_eps)`` to ``AFFINE_STEP`` times
+``max(1, |x|)``, well inside the probed box. The box is probed along two random
+sign patterns ``d``: the second differences ``y(x + d) + y(x - d) - 2 y(x)``
+and ``y(x + 2d) - 2 y(x + d) + y(x)`` must vanish to rounding (the second
+catches odd functions such as ``tanh`` at 0). Kinks of piecewise-linear layers
+(ReLU, max pooling) inside the box show up as a non-zero second difference, so
+those keep the default step. Only float64 forwards get this: in float32 the
+rounding allowance would be too coarse to tell an affine map from a gently
+curved one.
 
 Note [complex step]
 -------------------
@@ -45,7 +47,7 @@ from .numeric import ROUNDING_SAFETY, FloatArray, default_steps
 
 __all__ = [
     "COMPLEX_STEP",
-    "RICHARDSON_STEP_FACTOR",
+    "RICHARDSON_STEP_POWER",
     "affine_steps",
     "complex_step_problem",
     "richardson",
@@ -55,7 +57,9 @@ AFFINE_PROBE = 0.25
 AFFINE_STEP = 1.0 / 16.0
 AFFINE_ULPS = 2.0**16
 COMPLEX_STEP = 1e-20
-RICHARDSON_STEP_FACTOR = 4.0
+# Richardson's smallest step, as a power of machine_eps: its error falls like
+# h**4 while rounding grows like 1/h, which balance near machine_eps**(1/5).
+RICHARDSON_STEP_POWER = 0.2
 
 # Complex step and a central difference must agree this well along a probe
 # direction (the central side carries truncation error, so this is loose).
@@ -76,22 +80,37 @@ def affine_steps(
     """
     if np.dtype(compute_dtype) != np.float64:
         return None
-    x0, y0 = input_map.x0, input_map.y0
+    x0 = input_map.x0
     radius = AFFINE_PROBE * _relative_scale(x0)
     for _ in range(2):
         move = radius * rng.choice([-1.0, 1.0], size=x0.shape)
         try:
-            plus = np.asarray(input_map.output(x0 + move), dtype=np.float64)
-            minus = np.asarray(input_map.output(x0 - move), dtype=np.float64)
+            curvature, size = _second_differences(input_map, move)
         except UserCodeError:
             return None
-        with np.errstate(invalid="ignore", over="ignore"):
-            curvature = float(np.max(np.abs(plus + minus - 2.0 * y0), initial=0.0))
-            size = float(np.max(np.abs(np.stack([plus, minus, y0])), initial=0.0))
         limit = AFFINE_ULPS * float(np.finfo(np.float64).eps) * size
         if not curvature <= limit:
             return None
     return default_steps(x0, np.float64) * (AFFINE_STEP / np.cbrt(np.finfo(float).eps))
+
+
+def _second_differences(input_map: InputMap, move: FloatArray) -> tuple[float, float]:
+    """Largest second difference around ``x0`` and around ``x0 + move``, and scale.
+
+    The one-sided difference catches odd functions (``tanh`` at 0), whose
+    symmetric second difference vanishes at ``x0`` although they are curved.
+    """
+    x0, y0 = input_map.x0, input_map.y0
+    plus, minus, double = (
+        np.asarray(input_map.output(x0 + factor * move), dtype=np.float64)
+        for factor in (1.0, -1.0, 2.0)
+    )
+    with np.errstate(invalid="ignore", over="ignore"):
+        centred = np.abs(plus + minus - 2.0 * y0)
+        ahead = np.abs(double - 2.0 * plus + y0)
+        curvature = float(np.max(np.maximum(centred, ahead), initial=0.0))
+        size = float(np.max(np.abs(np.stack([plus, minus, double, y0])), initial=0.0))
+    return curvature, size
 
 
 def complex_step_problem(

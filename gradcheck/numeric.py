@@ -50,9 +50,12 @@ class CentralDifference:
     steps
         The absolute step ``h`` used at each element.
     rounding_bound
-        Estimated rounding error of each element:
-        ``ROUNDING_SAFETY * machine_eps * max(|f(x+h)|, |f(x-h)|, |f(x)|) / h``, with the
-        ``machine_eps`` of the dtype the function computes in.
+        Estimated error of each element. For the central difference, its
+        rounding: ``ROUNDING_SAFETY * machine_eps * max(|f(x+h)|, |f(x-h)|,
+        |f(x)|) / h``, with the ``machine_eps`` of the dtype the function
+        computes in. Estimators that also estimate truncation (Richardson, see
+        ``gradcheck._precision``) add it here, so that the comparison sees
+        one bound per element.
     f0
         ``f(x)``.
     """
