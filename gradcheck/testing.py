@@ -1,0 +1,226 @@
+"""One-line gradient tests for users' test files.
+
+Two tools, for layers in any style :func:`gradcheck.adapters.as_layer` knows:
+
+``assert_layer_gradients(layer, inputs)``
+    checks at given inputs and raises :class:`~gradcheck.GradientMismatch`
+    whose message is the report;
+``layer_test(layer, signature)``
+    returns a pytest test: hypothesis draws shapes, values, dtypes and
+    losses, and on failure shrinks to a minimal example that the message
+    shows. Assign it to a ``test_`` name::
+
+        test_dense = layer_test(Dense(4, 3), "(n,i),(i,o),(o)->(n,o)")
+
+The ``gradcheck`` pytest marker and the ``--gradcheck-*`` options (see
+:mod:`gradcheck.pytest_plugin`) adjust what ``layer_test`` draws.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from hypothesis import event, given, reject, settings
+from hypothesis.control import currently_in_test_context
+
+from . import strategies
+from .adapters import Layer, as_layer
+from .errors import GradcheckWarning, GradientMismatch
+from .report import Report
+
+__all__ = [
+    "PropertyOptions",
+    "assert_layer_gradients",
+    "check_case",
+    "layer_property",
+    "layer_test",
+]
+
+
+@dataclass(frozen=True)
+class PropertyOptions:
+    """What a property test draws and how strictly it compares.
+
+    ``losses`` and ``dtypes`` are names (``None`` for all bundled losses,
+    float64 and float32); ``max_examples`` of ``None`` keeps the active
+    hypothesis profile's.
+    """
+
+    losses: tuple[str, ...] | None = None
+    dtypes: tuple[str, ...] = ("float64", "float32")
+    max_magnitude: float = 1e3
+    max_side: int | None = None
+    avoid_kinks: bool = True
+    rtol: float | None = None
+    atol: float | None = None
+    max_examples: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def merged(self, **changes: Any) -> PropertyOptions:
+        """A copy with the given (non-``None``) fields replaced."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _raise_or_reject(report: Report, context: str) -> Report:
+    """Fail on a failing report; skip an inconclusive one inside hypothesis."""
+    if report.status == "fail":
+        raise GradientMismatch(f"{report}{context}")
+    if report.status == "inconclusive":
+        if currently_in_test_context():
+            reject()
+        warnings.warn(
+            f"inconclusive gradient check, nothing was compared: "
+            f"{str(report).splitlines()[0]}",
+            GradcheckWarning,
+            stacklevel=3,
+        )
+    return report
+
+
+def assert_layer_gradients(
+    layer: Any,
+    inputs: Mapping[str, Any],
+    *,
+    loss: Any = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    seed: int | None = None,
+    **adapter_options: Any,
+) -> Report:
+    """Assert that a layer's backward agrees with finite differences at ``inputs``.
+
+    Parameters
+    ----------
+    layer
+        Any style :func:`gradcheck.adapters.as_layer` recognises.
+    inputs : dict of str to array
+        The layer's inputs by name (an object's parameters included).
+    loss, rtol, atol, seed
+        As in :func:`gradcheck.check_layer`.
+    **adapter_options
+        Passed to :func:`~gradcheck.adapters.as_layer` (``grads=``,
+        ``backward=``, ``lr_attribute=``, ...).
+
+    Returns
+    -------
+    Report
+        The passing (or, with a warning, inconclusive) report.
+
+    Raises
+    ------
+    GradientMismatch
+        If the check fails; the message is the full report. Inside a
+        hypothesis test an inconclusive check rejects the example instead.
+    """
+    adapted = as_layer(layer, **adapter_options)
+    report = adapted.check(inputs, loss=loss, rtol=rtol, atol=atol, seed=seed)
+    return _raise_or_reject(report, "")
+
+
+def check_case(
+    layer: Layer,
+    case: strategies.Case,
+    *,
+    rtol: float | None = None,
+    atol: float | None = None,
+) -> Report:
+    """Check ``layer`` on a drawn :class:`~gradcheck.strategies.Case`.
+
+    Raises :class:`~gradcheck.GradientMismatch` (message: report, then the
+    inputs) on a failure, and rejects an inconclusive case.
+    """
+    event(f"loss={case.loss if isinstance(case.loss, str) else 'user'}")
+    event(f"dtype={case.dtype}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GradcheckWarning)
+        report = layer.check(
+            case.inputs, loss=case.loss, rtol=rtol, atol=atol, seed=case.seed
+        )
+    return _raise_or_reject(report, f"\n\nminimal failing example: {case!r}")
+
+
+def layer_property(
+    layer: Any, options: PropertyOptions | None = None
+) -> Callable[[], None]:
+    """The hypothesis test "the chain rule holds" for ``layer``, ready to call.
+
+    Parameters
+    ----------
+    layer
+        Any style :func:`gradcheck.adapters.as_layer` recognises.
+    options : PropertyOptions, optional
+        What to draw; adapter options go in ``options.extra``.
+    """
+    options = options or PropertyOptions()
+    adapted = as_layer(layer, **dict(options.extra))
+    cases = strategies.layer_cases(
+        adapted,
+        loss=strategies.losses(names=options.losses),
+        dtype=strategies.dtypes().filter(lambda d: d.name in options.dtypes)
+        if set(options.dtypes) != {"float64", "float32"}
+        else None,
+        max_side=options.max_side,
+        max_magnitude=options.max_magnitude,
+        avoid_kinks=options.avoid_kinks,
+    )
+
+    def chain_rule_holds(case: strategies.Case) -> None:
+        check_case(adapted, case, rtol=options.rtol, atol=options.atol)
+
+    # NOTE: the name feeds hypothesis's database key, one per layer.
+    safe = "".join(c if c.isalnum() else "_" for c in adapted.name)
+    chain_rule_holds.__name__ = f"chain_rule_holds_{safe}"
+    chain_rule_holds.__qualname__ = chain_rule_holds.__name__
+    # NOTE: no deadline: a check evaluates the forward hundreds of times.
+    chosen = {"deadline": None}
+    if options.max_examples is not None:
+        chosen["max_examples"] = options.max_examples
+    return settings(**chosen)(given(case=cases)(chain_rule_holds))
+
+
+def layer_test(
+    layer: Any,
+    signature: str | None = None,
+    **options: Any,
+) -> Callable[[Any], None]:
+    """A pytest test function checking ``layer`` on hypothesis-drawn cases.
+
+    Parameters
+    ----------
+    layer
+        Any style :func:`gradcheck.adapters.as_layer` recognises.
+    signature : str, optional
+        Gufunc signature, one group per input (object style: the input,
+        then the parameters), e.g. ``"(n,i),(i,o),(o)->(n,o)"``.
+    **options
+        :class:`PropertyOptions` fields (``losses``, ``dtypes``,
+        ``max_magnitude``, ``rtol``, ...) and adapter options (``grads``,
+        ``backward``, ``lr_attribute``, ``params``, ``nonsmooth``, ...).
+
+    Returns
+    -------
+    callable
+        ``test(request)``; a ``gradcheck`` marker on it and the plugin's
+        options override ``options``.
+    """
+    fields = set(PropertyOptions.__dataclass_fields__) - {"extra"}
+    chosen = {k: v for k, v in options.items() if k in fields}
+    extra = {k: v for k, v in options.items() if k not in fields}
+    if signature is not None:
+        extra["signature"] = signature
+    base = PropertyOptions(**_normalised(chosen), extra=extra)
+
+    def test_layer_gradients(request: Any) -> None:
+        from .pytest_plugin import options_for
+
+        layer_property(layer, options_for(request, base))()
+
+    return test_layer_gradients
+
+
+def _normalised(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Lists become tuples, so options stay hashable and comparable."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in options.items()}
