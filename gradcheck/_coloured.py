@@ -63,15 +63,23 @@ class Plan:
         x0: FloatArray,
         steps: FloatArray,
         indices: NDArray[np.intp],
-        offset: complex,
+        offsets: tuple[complex, ...],
     ) -> NDArray[np.generic]:
-        """Copies of ``x0``, copy ``k`` moved by ``offset * h`` at ``indices[k]``."""
-        dtype = np.complex128 if isinstance(offset, complex) else np.float64
+        """Copies of ``x0``; in block ``j``, copy ``k`` moves by ``offsets[j] * h``.
+
+        The copy moves at ``indices[k]`` (an element, or a colour of every row).
+        One allocation holds all blocks, so they go to the forward in one call.
+        """
+        dtype = np.complex128 if any(isinstance(o, complex) for o in offsets) else None
+        count = len(indices)
         grid = self._grid(x0)
-        stack = np.repeat(grid[None].astype(dtype), len(indices), axis=0)
-        moves = offset * self._grid(steps)[:, indices].T
-        stack[np.arange(len(indices)), :, indices] += moves
-        return stack.reshape(len(indices), *self.shape)
+        stack = np.empty((len(offsets) * count, *grid.shape), dtype=dtype or x0.dtype)
+        stack[...] = grid
+        moves = self._grid(steps)[:, indices].T
+        for block, offset in enumerate(offsets):
+            rows = np.arange(block * count, (block + 1) * count)
+            stack[rows, :, indices] += offset * moves
+        return stack.reshape(len(stack), *self.shape)
 
     def contract(
         self, outputs: NDArray[np.generic], weights: FloatArray
@@ -141,18 +149,13 @@ def _output_change(
     """Output change per perturbation, and the output magnitude that rounds."""
     x0 = input_map.x0
     if scheme == "complex":
-        outputs = input_map.outputs(plan.perturbed(x0, steps, indices, 1j))
+        outputs = input_map.outputs(plan.perturbed(x0, steps, indices, (1j,)))
         change = np.imag(outputs).astype(np.float64)
         # NOTE: no cancellation here; the imaginary part rounds relative to itself.
         return change, np.abs(change)
 
     count = len(indices)
-    stack = np.concatenate(
-        [
-            plan.perturbed(x0, steps, indices, 1.0),
-            plan.perturbed(x0, steps, indices, -1.0),
-        ]
-    )
+    stack = plan.perturbed(x0, steps, indices, (1.0, -1.0))
     outputs = np.asarray(input_map.outputs(stack), dtype=np.float64)
     plus, minus = outputs[:count], outputs[count:]
     return plus - minus, np.maximum(np.abs(plus), np.abs(minus))

@@ -84,12 +84,16 @@ def _project(
 ) -> Projection:
     machine_eps = float(np.finfo(compute_dtype).eps)
     h = float(np.cbrt(machine_eps))
-    numeric, error_bound = _directional(loss_of_input, x0, direction, h, machine_eps)
     large_step = False
     if np.dtype(compute_dtype) == np.float64:
-        large = _large_step(loss_of_input, x0, direction, f0, machine_eps)
-        if large[1] < error_bound:
-            (numeric, error_bound), large_step = large, True
+        numeric, error_bound = _large_step(
+            loss_of_input, x0, direction, f0, machine_eps
+        )
+        large_step = error_bound < ROUNDING_SAFETY * machine_eps * abs(f0) / h
+    if not large_step:
+        numeric, error_bound = _directional(
+            loss_of_input, x0, direction, h, machine_eps
+        )
     projection = _judge(
         float(np.sum(analytic * direction)),
         numeric,
@@ -126,22 +130,22 @@ def _large_step(
     f0: float,
     machine_eps: float,
 ) -> tuple[float, float]:
-    """The difference at ``AFFINE_STEP``, bounded by the curvature it shows.
+    """A secant over ``[-2H, H]`` along ``direction``, bounded by its curvature.
 
-    Along a direction where the loss is (nearly) affine, a large step cuts the
-    rounding error; the two second differences measured on the way (centred
-    at 0 and at ``H``, see Note [affine step] in ``gradcheck._precision``)
-    bound the truncation, so the estimate is used only when its total bound
-    beats the small step's.
+    The slopes of ``[-2H, 0]`` and ``[0, H]`` agree exactly when the loss is
+    affine along the direction; their gap bounds the secant's truncation error
+    (twice the gap covers the leading term whether the loss is curved or,
+    like ``tanh`` at 0, odd). Two evaluations, and asymmetric nodes, so an odd
+    loss cannot look affine (see Note [affine step] in ``gradcheck._precision``).
+    Used when this bound beats the small step's rounding error, i.e. along
+    directions where the loss is nearly affine.
     """
     big = AFFINE_STEP
-    f_plus, f_minus, f_double = (
-        loss_of_input(x0 + factor * big * direction) for factor in (1.0, -1.0, 2.0)
-    )
-    curvature = max(abs(f_plus + f_minus - 2.0 * f0), abs(f_double - 2.0 * f_plus + f0))
-    size = max(abs(f_plus), abs(f_minus), abs(f_double), abs(f0))
-    bound = (ROUNDING_SAFETY * machine_eps * size + curvature) / big
-    return (f_plus - f_minus) / (2.0 * big), bound
+    ahead = loss_of_input(x0 + big * direction)
+    behind = loss_of_input(x0 - 2.0 * big * direction)
+    gap = abs((ahead - f0) / big - (f0 - behind) / (2.0 * big))
+    rounding = ROUNDING_SAFETY * machine_eps * max(abs(ahead), abs(behind), abs(f0))
+    return (ahead - behind) / (3.0 * big), 2.0 * rounding / (3.0 * big) + 2.0 * gap
 
 
 def _judge(
