@@ -25,6 +25,7 @@ some rows leaves the other rows' outputs unchanged.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -52,7 +53,7 @@ class Plan:
         size = int(np.prod(self.shape))
         return size // self.shape[0] if self.coloured else size
 
-    def _grid(self, array: NDArray[np.generic]) -> NDArray[np.generic]:
+    def _grid(self, array: NDArray[Any]) -> NDArray[Any]:
         """``array`` seen as (rows, colours) or (1, elements)."""
         return (
             array.reshape(self.shape[0], -1) if self.coloured else array.reshape(1, -1)
@@ -64,7 +65,7 @@ class Plan:
         steps: FloatArray,
         indices: NDArray[np.intp],
         offsets: tuple[complex, ...],
-    ) -> NDArray[np.generic]:
+    ) -> NDArray[Any]:
         """Copies of ``x0``; in block ``j``, copy ``k`` moves by ``offsets[j] * h``.
 
         The copy moves at ``indices[k]`` (an element, or a colour of every row).
@@ -81,18 +82,17 @@ class Plan:
             stack[rows, :, indices] += offset * moves
         return stack.reshape(len(stack), *self.shape)
 
-    def contract(
-        self, outputs: NDArray[np.generic], weights: FloatArray
-    ) -> NDArray[np.generic]:
+    def contract(self, outputs: NDArray[Any], weights: FloatArray) -> NDArray[Any]:
         """Per-row (coloured) or whole (element) contraction with ``weights``."""
         count = len(outputs)
         if self.coloured:
             rows = self.shape[0]
-            return np.einsum(
+            per_row: NDArray[Any] = np.einsum(
                 "krj,rj->kr",
                 outputs.reshape(count, rows, -1),
                 weights.reshape(rows, -1),
-            ).T
+            )
+            return per_row.T
         return (outputs.reshape(count, -1) @ weights.reshape(-1))[None, :]
 
     def place(

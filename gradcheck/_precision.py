@@ -91,7 +91,9 @@ def affine_steps(
         limit = AFFINE_ULPS * float(np.finfo(np.float64).eps) * size
         if not curvature <= limit:
             return None
-    return default_steps(x0, np.float64) * (AFFINE_STEP / np.cbrt(np.finfo(float).eps))
+    factor = AFFINE_STEP / float(np.cbrt(np.finfo(np.float64).eps))
+    steps: FloatArray = default_steps(x0, np.dtype(np.float64)) * factor
+    return steps
 
 
 def _second_differences(input_map: InputMap, move: FloatArray) -> tuple[float, float]:

@@ -13,6 +13,11 @@ drowned by the projection of a large weight matrix. A projection that misses
 its tolerance is first re-examined with a step sweep along ``v`` (curvature,
 not a bug, can spoil one step); if it still fails, the full check of that input
 runs and localises the error element by element.
+
+One direction per input already fails every mutant of ``gradcheck.mutants``
+in float64 (``tests/test_fast_mode.py``). The default is two: a single
+direction can, by bad luck, give a projection ``g . v`` so small that the
+rounding bound swallows a relative error near the tolerance.
 """
 
 from __future__ import annotations

@@ -89,7 +89,8 @@ def default_steps(x: NDArray[np.generic], dtype: np.dtype | None = None) -> Floa
     # NOTE: round each step so that x + h is exactly representable, which
     # makes the divided difference use the step that was really taken.
     x64 = np.asarray(x, dtype=np.float64)
-    return (x64 + steps) - x64
+    rounded: FloatArray = (x64 + steps) - x64
+    return rounded
 
 
 def as_float64_copy(x: ArrayLike, name: str = "x") -> FloatArray:
