@@ -29,10 +29,13 @@ def validate_callable(fn: object, name: str) -> None:
         )
 
 
-def validate_grads(
-    grads: object, inputs: Mapping[str, Any]
-) -> dict[str, Callable[..., Any]]:
+def validate_grads(grads: object, inputs: object) -> dict[str, Callable[..., Any]]:
     """``grads`` must map input names to callables, and name at least one input."""
+    if not isinstance(inputs, Mapping):
+        raise GradcheckError(
+            f"inputs must be a dict {{name: array}}, got {type(inputs).__name__}; "
+            "e.g. inputs={'x_input': x, 'W': W, 'b': b}."
+        )
     if not isinstance(grads, Mapping):
         raise GradcheckError(
             f"grads must be a dict {{input_name: gradient_function}}, got "

@@ -220,7 +220,7 @@ def check_layer(
     """
     validate_callable(forward, "forward")
     validate_options(method, precision, mode, n_directions)
-    grad_fns = validate_grads(grads, inputs if isinstance(inputs, Mapping) else {})
+    grad_fns = validate_grads(grads, inputs)
     arrays = validate_inputs(inputs, differentiated=tuple(grad_fns))
     validate_optional_callable(reset, "reset")
     nondet_tol = validate_nonnegative(nondet_tol, "nondet_tol")

@@ -135,7 +135,9 @@ def elementwise_errors(
         block_scale = float(finite_numeric.max()) if finite_numeric.size else 0.0
         floor = rtol * tolerance.floor_fraction * block_scale
         atol = np.maximum(np.maximum(tolerance.atol, fd_error), floor)
-        atol = np.maximum(atol, np.finfo(np.float64).tiny)
+        # NOTE: a float32 backward cannot resolve gradients finer than its
+        # subnormal spacing, whatever the numeric side says.
+        atol = np.maximum(atol, _subnormal_floor(tolerance.dtype))
 
         abs_error = np.abs(analytic - numeric)
         rel_error = abs_error / (scale + atol / rtol)
@@ -144,6 +146,15 @@ def elementwise_errors(
     abs_error = np.where(bad, np.inf, abs_error)
     rel_error = np.where(bad, np.inf, rel_error)
     return ElementErrors(abs_error, rel_error, allowed, bad | (abs_error > allowed))
+
+
+def _subnormal_floor(dtype_name: str) -> float:
+    """Sixteen of the dtype's smallest subnormal steps (float64's tiny otherwise)."""
+    try:
+        info = np.finfo(np.dtype(dtype_name))
+    except (TypeError, ValueError):
+        return float(np.finfo(np.float64).tiny)
+    return max(16.0 * float(info.smallest_subnormal), float(np.finfo(np.float64).tiny))
 
 
 def converges_to(

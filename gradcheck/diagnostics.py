@@ -90,24 +90,32 @@ def with_reset(
     forward: Callable[..., Any],
     grads: Mapping[str, Callable[..., Any]],
 ) -> tuple[Callable[..., Any], dict[str, Callable[..., Any]]]:
-    """Wrap the user's functions so that ``reset()`` runs before every call.
+    """Wrap the user's functions: ``reset()`` first, and outputs copied.
 
     A stochastic layer becomes a fixed function when its generator is
     re-seeded before each evaluation: forward and backward then draw the same
-    mask, and the finite differences see one smooth function.
+    mask, and the finite differences see one smooth function. The forward's
+    output is copied, so a forward that returns a view of its input or a
+    buffer it overwrites on the next call cannot change a value the check
+    still holds.
     """
-    if reset is None:
-        return forward, dict(grads)
 
-    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def wrap(fn: Callable[..., Any], copy_output: bool) -> Callable[..., Any]:
         @functools.wraps(fn)
-        def reset_then_call(*args: Any, **kwargs: Any) -> Any:
-            call_user(reset, "the reset hook")
-            return fn(*args, **kwargs)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if reset is not None:
+                call_user(reset, "the reset hook")
+            result = fn(*args, **kwargs)
+            if copy_output and isinstance(result, np.ndarray):
+                return result.copy()
+            return result
 
-        return reset_then_call
+        return guarded
 
-    return wrap(forward), {name: wrap(fn) for name, fn in grads.items()}
+    guarded_grads = {name: wrap(fn, False) for name, fn in grads.items()}
+    if reset is None:
+        guarded_grads = dict(grads)
+    return wrap(forward, True), guarded_grads
 
 
 def _as_float(value: Any) -> FloatArray:
@@ -158,20 +166,24 @@ def backward_findings(
     first: FloatArray,
     nondet_tol: float,
     rtol: float,
-) -> list[Finding]:
+) -> tuple[list[Finding], float]:
     """Repeat the backward, then test that it is linear in ``grad_output``.
 
     ``first`` is the gradient the check already has, for ``grad_output``.
-    Costs two calls, three when the backward is not repeatable.
+    Costs two calls, three when the backward is not repeatable. Also returns
+    the size of the gradient for a generic random ``grad_output`` (NaN when
+    not measured): the scale of the backward's own rounding even where the
+    chosen loss makes the gradient vanish.
     """
     try:
         repeat = repeat_finding(call_backward, grad_output, first, nondet_tol)
         if repeat is not None:
-            return [repeat]
-        linearity = _linearity_finding(call_backward, grad_output, first, rtol)
+            return [repeat], float("nan")
+        linearity, generic = _linearity_finding(call_backward, grad_output, first, rtol)
     except UserCodeError as error:
-        return [Finding("user-code-raised", "fail", f"on a repeated call, {error}")]
-    return [] if linearity is None else [linearity]
+        failure = Finding("user-code-raised", "fail", f"on a repeated call, {error}")
+        return [failure], float("nan")
+    return ([] if linearity is None else [linearity]), generic
 
 
 def repeat_finding(
@@ -219,7 +231,7 @@ def _linearity_finding(
     grad_output: NDArray[Any],
     first: FloatArray,
     rtol: float,
-) -> Finding | None:
+) -> tuple[Finding | None, float]:
     rng = np.random.default_rng(20_240_917)
     scale = float(np.abs(grad_output).max()) or 1.0
     other = (scale * rng.standard_normal(np.shape(grad_output))).astype(
@@ -234,15 +246,19 @@ def _linearity_finding(
             "fail",
             "the backward returned gradients of different shapes for different "
             "grad_output values",
-        )
+        ), float("nan")
+    generic = float(np.abs(of_other).max()) if of_other.size else 0.0
 
     expected = 0.5 * first + of_other
     size = np.abs(0.5 * first) + np.abs(of_other) + np.abs(of_mixed)
     residual = float(np.linalg.norm(of_mixed - expected))
-    allowed = max(rtol, 1e-12) * float(np.linalg.norm(size))
+    resolution = 16.0 * float(np.finfo(grad_output.dtype).smallest_subnormal)
+    allowed = max(rtol, 1e-12) * float(np.linalg.norm(size)) + resolution * np.sqrt(
+        size.size
+    )
     if residual <= allowed:
-        return None
-    return _nonlinear_message(first, of_other, of_mixed, residual, allowed)
+        return None, generic
+    return _nonlinear_message(first, of_other, of_mixed, residual, allowed), generic
 
 
 def _nonlinear_message(
