@@ -33,6 +33,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=10_000)
     parser.add_argument("--max-side", type=int, default=8)
+    parser.add_argument(
+        "--dtypes", default="float64", help="comma-separated: float64,float32"
+    )
     arguments = parser.parse_args()
 
     settings.register_profile(
@@ -40,7 +43,9 @@ def main() -> None:
     )
     settings.load_profile("bench")
     options = PropertyOptions(
-        max_side=arguments.max_side, max_examples=arguments.examples
+        max_side=arguments.max_side,
+        max_examples=arguments.examples,
+        dtypes=tuple(arguments.dtypes.split(",")),
     )
     test = layer_property(REFERENCE_LAYERS["dense"], options)
     start = time.perf_counter()
@@ -50,7 +55,7 @@ def main() -> None:
     seconds = time.perf_counter() - start
     print(
         f"{arguments.examples} examples of the dense property (sides <= "
-        f"{arguments.max_side}): {seconds:.1f} s, "
+        f"{arguments.max_side}, {arguments.dtypes}): {seconds:.1f} s, "
         f"{seconds / arguments.examples * 1e3:.2f} ms per example"
     )
 
