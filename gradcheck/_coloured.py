@@ -164,18 +164,21 @@ def _output_change(
 def rows_independent(input_map: InputMap, rng: np.random.Generator) -> bool:
     """Whether output row ``r`` depends only on input row ``r`` (numerically).
 
-    Two random sets of rows (one row, then about half of them) are moved by a
-    random perturbation; every other output row must stay as it was, to within
-    rounding, and the output must keep the input's number of rows.
+    Three random sets of rows (one row, a random half, the other half) are
+    moved by a random perturbation; every other output row must stay as it
+    was, to within rounding, and the output must keep the input's number of
+    rows.
     """
     x0, y0 = input_map.x0, input_map.y0
     if x0.ndim == 0 or y0.ndim == 0 or x0.shape[0] < 2 or y0.shape[0] != x0.shape[0]:
         return False
     rows = x0.shape[0]
-    chosen = [
-        np.array([rng.integers(rows)]),
-        rng.permutation(rows)[: max(1, rows // 2)],
-    ]
+    order = rng.permutation(rows)
+    half = max(1, rows // 2)
+    # NOTE: the two halves are complementary, so every row moves in one of
+    # them; a row that matters to others only at a point (the maximum of a
+    # column) cannot stay unmoved and hide the mixing.
+    chosen = [np.array([rng.integers(rows)]), order[:half], order[half:]]
     size = float(np.max(np.abs(y0), initial=0.0))
     for moved in chosen:
         point = x0.copy()

@@ -65,6 +65,13 @@ def test_weak_row_mixing_is_detected():
     )
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_mixing_through_a_column_maximum_is_detected(seed):
+    x = np.random.default_rng(seed).standard_normal((6, 1))
+    imap = input_map(lambda x: x - x.max(axis=0), {"x": x}, "x")
+    assert not rows_independent(imap, np.random.default_rng(seed))
+
+
 def test_shape_dependent_forward_is_not_stacked():
     x = np.random.default_rng(1).standard_normal((4, 3))
     imap = input_map(reshaping_forward, {"x": x}, "x")
