@@ -188,12 +188,30 @@ def _settle(
             "or its value is so large that rounding hides the slope (subtract "
             "its constant part)"
         )
+    elif _within_noise(block, probe.errors):
+        block.message = _within_noise(block, probe.errors)
     elif review.confirmed.any():
         block.message = (
             f"{int(review.confirmed.sum())} element(s) outside the first "
             "tolerance were confirmed by a step sweep: the numeric estimate "
             "converges to the analytic value as the step shrinks"
         )
+
+
+def _within_noise(block: Block, errors: ElementErrors) -> str:
+    """Say so when some elements pass only thanks to the finite-difference bound."""
+    if block.tolerance is None or block.analytic is None or block.numeric is None:
+        return ""
+    scale = np.maximum(np.abs(block.analytic), np.abs(block.numeric))
+    strict = block.tolerance.rtol * scale + block.tolerance.atol
+    count = int(np.sum((errors.abs_error > strict) & ~errors.failed))
+    if not count:
+        return ""
+    return (
+        f"{count} element(s) differ by more than rtol but within the expected "
+        "finite-difference noise (rounding of the loss over the step, and the "
+        "analytic side's rounding floor): error within expected FD noise"
+    )
 
 
 def _nonsmooth_message(code: str, review: _Review) -> str:

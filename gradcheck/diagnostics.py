@@ -450,28 +450,53 @@ def routing_finding(
     of a window moves with it), so along that direction a max or max-pool
     loss stays differentiable and its slope is exactly what the gradient
     routes in total: ``sum(grad) == d/dt loss(x + t)``. At a fixed kink (ReLU
-    at 0, abs, clip) the shift crosses the kink and the slope jumps.
+    at 0, abs, clip) the shift crosses the kink and the slope jumps. The same
+    test then runs on each leading slice (each image and channel of NCHW
+    input, each row otherwise), which holds whole windows, so a window that
+    routes too much cannot hide behind one that routes too little.
     """
-    ones = np.ones_like(x0)
     machine_eps = float(np.finfo(compute_dtype).eps)
     h = float(np.cbrt(machine_eps)) * max(1.0, float(np.abs(x0).max()))
-    probe = probe_line(loss_of, x0, ones, h, compute_dtype, rtol)
-    if probe.nonsmooth:
-        return Finding("kink", "inconclusive", "")
+    label = "tie"
+    for where, direction in _shift_directions(x0.shape):
+        probe = probe_line(loss_of, x0, direction, h, compute_dtype, rtol)
+        if probe.nonsmooth:
+            if where == "the whole input":
+                label = "kink"
+            continue
+        routed = float(np.sum(analytic * direction))
+        allowed = rtol * float(np.sum(np.abs(analytic * direction))) + probe.error_bar
+        if abs(routed - probe.derivative) > allowed:
+            return _routing_failure(where, routed, probe.derivative, allowed)
+    return Finding(label, "inconclusive", "")
 
-    routed = float(analytic.sum())
-    allowed = rtol * float(np.abs(analytic).sum()) + probe.error_bar
-    if abs(routed - probe.derivative) <= allowed:
-        return Finding("tie", "inconclusive", "")
+
+# Leading slices tested for routing, at most; each costs four loss calls.
+_MAX_SLICES = 16
+
+
+def _shift_directions(shape: tuple[int, ...]) -> list[tuple[str, FloatArray]]:
+    """The all-ones direction, then indicators of leading slices."""
+    directions = [("the whole input", np.ones(shape))]
+    lead = shape[:2] if len(shape) >= 4 else shape[:1]
+    if len(shape) < 2 or int(np.prod(lead)) < 2:
+        return directions
+    for index in list(np.ndindex(*lead))[:_MAX_SLICES]:
+        direction = np.zeros(shape)
+        direction[index] = 1.0
+        directions.append((f"slice {index}", direction))
+    return directions
+
+
+def _routing_failure(where: str, routed: float, rate: float, allowed: float) -> Finding:
     return Finding(
         "tie-routing",
         "fail",
-        f"at tied elements the gradient routes {routed:.6g} in total, but "
-        f"shifting the whole input changes the loss at rate "
-        f"{probe.derivative:.6g} (allowed gap {allowed:.2e}): a tie is credited "
-        "to several elements, or to none. Each window of a max or max-pool must "
-        "route exactly its upstream value, to one of its maxima or split among "
-        "them",
+        f"over {where}, the gradient routes {routed:.6g} in total, but shifting "
+        f"those elements together changes the loss at rate {rate:.6g} (allowed "
+        f"gap {allowed:.2e}): a tie is credited to several elements, or to none. "
+        "Each window of a max or max-pool must route exactly its upstream "
+        "value, to one of its maxima or split among them",
     )
 
 

@@ -480,3 +480,20 @@ def test_adjoint_test_skips_a_positively_homogeneous_layer():
     )
 
     assert finding is None
+
+
+def test_routing_is_checked_per_slice_not_only_in_total():
+    def row_max(x):
+        return x.max(axis=1)
+
+    def misrouted(x, grad_output):
+        result = np.zeros_like(x)
+        result[0, x[0].argmax()] = grad_output.sum()
+        return result
+
+    x = np.ones((3, 4))
+    report = check(row_max, {"x": misrouted}, {"x": x}, loss=np.sum)
+
+    assert report.status == "fail"
+    assert "tie-routing" in report.warnings
+    assert "slice (1,)" in str(report) or "slice (0,)" in str(report)

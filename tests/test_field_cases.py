@@ -104,6 +104,7 @@ def test_r04_large_loss_does_not_drown_a_correct_gradient():
     assert report.status == "pass"
     assert report.blocks["x"].n_failed == 0
     assert report.blocks["x"].error_bound_at_worst > 0
+    assert "error within expected FD noise" in str(report)
 
 
 def test_r06_relu_at_its_kink_is_inconclusive_not_failed():
