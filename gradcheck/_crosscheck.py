@@ -13,7 +13,7 @@ __all__ = ["scipy_cross_check"]
 
 # Above this many elements scipy checks one random direction (two evaluations)
 # instead of every coordinate, so the cross-check never dominates the run time.
-FULL_CHECK_LIMIT = 256
+FULL_CHECK_LIMIT = 32
 
 
 def scipy_cross_check(
