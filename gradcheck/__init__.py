@@ -1,4 +1,4 @@
-"""gradcheck: is the backward pass of your layer right?
+"""gradcheck: tells whether the backward pass of a numpy layer is right.
 
 The names below are the stable public interface; everything else may change.
 """

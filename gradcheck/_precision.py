@@ -7,8 +7,10 @@ larger step only shrinks the rounding error ``machine_eps |y| / h``. When the
 output is affine in the input over a box of relative radius ``AFFINE_PROBE``,
 the step grows from ``cbrt(machine_eps)`` to ``AFFINE_STEP`` times
 ``max(1, |x|)``, well inside the probed box. The box is probed along two random
-sign patterns ``d``: the second differences ``y(x + d) + y(x - d) - 2 y(x)``
-and ``y(x + 2d) - 2 y(x + d) + y(x)`` must vanish to rounding (the second
+directions ``d`` with independent uniform entries (never a shift of all
+elements alike, to which normalisation layers are blind): the second
+differences ``y(x + d) + y(x - d) - 2 y(x)`` and
+``y(x + 2d) - 2 y(x + d) + y(x)`` must vanish to rounding (the second
 catches odd functions such as ``tanh`` at 0). Kinks of piecewise-linear layers
 (ReLU, max pooling) inside the box show up as a non-zero second difference, so
 those keep the default step. Only float64 forwards get this: in float32 the
@@ -83,7 +85,7 @@ def affine_steps(
     x0 = input_map.x0
     radius = AFFINE_PROBE * _relative_scale(x0)
     for _ in range(2):
-        move = radius * rng.choice([-1.0, 1.0], size=x0.shape)
+        move = radius * rng.uniform(-1.0, 1.0, size=x0.shape)
         try:
             curvature, size = _second_differences(input_map, move)
         except UserCodeError:

@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._blocks import (
     BackwardReview,
+    NoiseFloor,
     analytic_array,
     apply_findings,
     compare_block,
@@ -240,11 +241,12 @@ def check_layer(
         report = _report(blocks, function, "not built", seed)
         return finish_report(report, inputs, tuple(grad_fns))
     scalar_loss = make_loss(loss, output.shape, np.random.default_rng(seed))
-    grad_output = _grad_output(scalar_loss, output)
     points = {
         name: _numeric_copy(array, name in grad_fns) for name, array in arrays.items()
     }
-    numeric_dtype = _numeric_dtype(forward, points, dtype)
+    precise_output = _precise_output(forward, points, output)
+    numeric_dtype = _float_dtype_of(precise_output)
+    grad_output = _grad_output(scalar_loss, precise_output, output.dtype)
     unstable = forward_finding(
         lambda: call_user(forward, "the forward", **points), nondet_tol, numeric_dtype
     )
@@ -268,6 +270,7 @@ def check_layer(
             analytic = call_user(
                 fn, f"the gradient for {name!r}", **arrays, grad_output=grad_output
             )
+            floor = review.noise_floor(name, fn, analytic, points[name])
             blocks[name] = _block_for(
                 name,
                 analytic,
@@ -278,8 +281,9 @@ def check_layer(
                 problem,
                 directions,
                 masks.get(name),
+                floor,
             )
-            review.apply(blocks[name], name, fn)
+            review.apply(blocks[name], name, fn, floor)
         except UserCodeError as error:
             blocks[name] = error_block(name, str(error), code="user-code-raised")
     report = _report(blocks, function, scalar_loss.name, seed)
@@ -315,10 +319,18 @@ def _layer_output(
     return output
 
 
-def _grad_output(scalar_loss: ScalarLoss, output: NDArray[Any]) -> NDArray[Any]:
-    grad_output = np.asarray(scalar_loss.gradient(output), dtype=np.float64)
-    dtype = output.dtype if output.dtype.kind == "f" else np.dtype(np.float64)
-    return grad_output.astype(dtype)
+def _grad_output(
+    scalar_loss: ScalarLoss, precise_output: NDArray[Any], dtype: np.dtype
+) -> NDArray[Any]:
+    """The loss gradient at the output the numeric side differentiates.
+
+    It is taken at the forward's output on float64 copies, then cast to the
+    layer's output dtype: a float32 output rounds small contributions away
+    (``100 + 4e-4`` keeps two digits of the ``4e-4``), and a gradient taken
+    there would not be the one the finite differences see.
+    """
+    grad_output = np.asarray(scalar_loss.gradient(precise_output), dtype=np.float64)
+    return grad_output.astype(dtype if dtype.kind == "f" else np.dtype(np.float64))
 
 
 def _numeric_copy(array: NDArray[Any], differentiated: bool) -> NDArray[Any]:
@@ -328,14 +340,21 @@ def _numeric_copy(array: NDArray[Any], differentiated: bool) -> NDArray[Any]:
     return np.array(array, copy=True)
 
 
-def _numeric_dtype(
-    forward: Callable[..., Any], points: Mapping[str, Any], input_dtype: np.dtype
-) -> np.dtype:
-    """The dtype the forward computes in when handed float64 copies."""
+def _precise_output(
+    forward: Callable[..., Any], points: Mapping[str, Any], output: NDArray[Any]
+) -> NDArray[Any]:
+    """The forward's output on the float64 copies (``output`` if it fails there)."""
     try:
-        output = np.asarray(call_user(forward, "the forward", **points))
+        precise = np.asarray(call_user(forward, "the forward", **points))
     except UserCodeError:
-        return input_dtype
+        return output
+    if precise.shape != output.shape or not np.all(np.isfinite(precise)):
+        return output
+    return precise
+
+
+def _float_dtype_of(output: NDArray[Any]) -> np.dtype:
+    """The dtype the forward computes in when handed float64 copies."""
     return output.dtype if output.dtype.kind == "f" else np.dtype(np.float64)
 
 
@@ -365,6 +384,7 @@ def _block_for(
     problem: LayerProblem | None = None,
     n_directions: int = 0,
     nonsmooth_mask: NDArray[np.bool_] | None = None,
+    floor: NoiseFloor | None = None,
 ) -> Block:
     analytic = analytic_array(name, analytic_value, x0.shape)
     if isinstance(analytic, Block):
@@ -374,6 +394,8 @@ def _block_for(
         estimate = estimate_gradient(
             loss_of, x0, numeric_dtype, problem=problem, name=name
         )
+        if floor is not None:
+            estimate = floor.widen(estimate, analytic)
         return compare_block(
             name,
             analytic,

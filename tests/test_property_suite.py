@@ -19,23 +19,7 @@ from gradcheck.mutants import MUTANTS
 from gradcheck.strategies import Case, layer_cases
 from gradcheck.testing import check_case
 
-# TODO: check_layer wrongly fails these correct layers on some draws (minimal
-# examples below, reported to the check.py owners); the property stays at full
-# strength and the xfail goes when check_layer is fixed.
-FALSE_FAILURES = {
-    "sigmoid",
-    "tanh",
-    "softmax",
-    "softmax_cross_entropy",
-    "batchnorm",
-    "layernorm",
-}
-LAYERS = [
-    pytest.param(name, marks=pytest.mark.xfail(reason="check_layer false failure"))
-    if name in FALSE_FAILURES
-    else name
-    for name in sorted(REFERENCE_LAYERS)
-]
+LAYERS = sorted(REFERENCE_LAYERS)
 DTYPES = ["float64", "float32"]
 MUTANT_IDS = [f"{m.layer}:{m.name}" for m in MUTANTS]
 
@@ -99,7 +83,6 @@ MINIMAL_FALSE_FAILURES = [
 ]
 
 
-@pytest.mark.xfail(strict=False, reason="check_layer false failure, reported")
 @pytest.mark.parametrize(("name", "loss", "inputs"), MINIMAL_FALSE_FAILURES)
 def test_check_layer_passes_correct_layer_at_shrunk_example(name, loss, inputs):
     layer = as_layer(REFERENCE_LAYERS[name])
