@@ -131,6 +131,12 @@ def validate_optional_callable(fn: object, name: str) -> None:
 
 
 def compute_dtype_of(*dtypes: np.dtype) -> np.dtype:
-    """The floating dtype a computation on these inputs runs in (float64 for ints)."""
+    """The least precise floating dtype among these (float64 for ints).
+
+    A gradient is only as precise as its least precise participant: a
+    float32 input among float64 ones rounds whatever it touches to float32.
+    """
     floats = [np.dtype(d) for d in dtypes if np.dtype(d).kind == "f"]
-    return np.result_type(*floats) if floats else np.dtype(np.float64)
+    if not floats:
+        return np.dtype(np.float64)
+    return max(floats, key=lambda dtype: float(np.finfo(dtype).eps))

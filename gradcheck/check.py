@@ -305,7 +305,18 @@ def _resolve_seed(seed: int | None) -> int:
 def _layer_output(
     forward: Callable[..., Any], arrays: Mapping[str, Any]
 ) -> NDArray[Any]:
-    output = np.asarray(call_user(forward, "the forward", **arrays))
+    result = call_user(forward, "the forward", **arrays)
+    if isinstance(result, tuple):
+        raise GradcheckError(
+            f"the forward returned a tuple of {len(result)} items; it must return "
+            "the output array alone. For a cache-style forward returning (out, "
+            "cache), use gradcheck.adapters.as_layer(forward), which pairs it "
+            "with its backward."
+        )
+    try:
+        output = np.asarray(result)
+    except ValueError:
+        output = np.asarray(result, dtype=object)
     if output.dtype.kind not in "biuf":
         raise GradcheckError(
             f"the forward returned {output.dtype} data; it must return a real array "
