@@ -228,7 +228,7 @@ def check_layer(
     seed = _resolve_seed(seed)
     dtype = compute_dtype_of(*(arrays[name].dtype for name in grad_fns))
     tolerance = resolve_tolerance(dtype, rtol, atol)
-    function = describe_function(next(iter(grad_fns.values())))
+    function = _checked_function(forward, grad_fns)
     forward, grad_fns = with_reset(reset, forward, grad_fns)
 
     try:
@@ -292,6 +292,15 @@ def check_layer(
     _note_precision(report, dtype, numeric_dtype)
     _cross_check(report, losses_of, points, numeric_dtype)
     return finish_report(report, inputs, tuple(grad_fns))
+
+
+def _checked_function(
+    forward: Callable[..., Any], grad_fns: Mapping[str, Callable[..., Any]]
+) -> str:
+    """The report's subject: the one gradient function, or the forward's backward."""
+    if len(grad_fns) == 1:
+        return describe_function(next(iter(grad_fns.values())))
+    return f"backward of {describe_function(forward)}"
 
 
 def _resolve_seed(seed: int | None) -> int:

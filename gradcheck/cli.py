@@ -9,7 +9,9 @@ import argparse
 import importlib.util
 import inspect
 import json
+import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .check import check_layer
-from .errors import GradcheckError
+from .errors import GradcheckError, GradcheckWarning
 from .layers import dense_forward, dense_grad_b, dense_grad_input, dense_grad_W
 from .losses import BUNDLED_LOSSES
 from .report import Report
@@ -40,12 +42,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     np.set_printoptions(precision=8, suppress=True, linewidth=100)
     try:
-        if args.command == "check":
-            return _run_check(args)
-        return _run_seed(args)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", GradcheckWarning)
+            status = _run_check(args) if args.command == "check" else _run_seed(args)
     except (UsageError, GradcheckError) as error:
         print(f"gradcheck: error: {error}", file=sys.stderr)
         return USAGE_ERROR
+    _print_warnings(caught)
+    return status
+
+
+def _emit(text: object = "") -> None:
+    """Print to stdout; if the reader has gone (``| head``), stay quiet."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        # NOTE: point stdout at devnull so the interpreter's final flush
+        # does not raise again; the exit status still carries the verdict.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _print_warnings(caught: list[warnings.WarningMessage]) -> None:
+    """Print each of gradcheck's warnings as one line on stderr."""
+    for record in caught:
+        if issubclass(record.category, GradcheckWarning):
+            print(f"gradcheck: warning: {record.message}", file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,19 +106,19 @@ def _run_seed(args: argparse.Namespace) -> int:
     )
     if args.json:
         summary = report.to_dict() | {"grad_input": grad_input.tolist()}
-        print(json.dumps(summary, indent=2))
+        _emit(json.dumps(summary, indent=2))
     else:
-        print(
+        _emit(
             "The seed's dense layer y = x_input @ W + b "
             f"(x_input {seed.inputs['x_input'].shape}, W {seed.inputs['W'].shape})."
         )
-        print("grad_input = grad_output @ W.T for the seed's grad_output:")
-        print(grad_input)
-        print(
+        _emit("grad_input = grad_output @ W.T for the seed's grad_output:")
+        _emit(grad_input)
+        _emit(
             f"largest difference from the seed's expected grad_input: {deviation:.1e}"
         )
-        print()
-        print(report)
+        _emit()
+        _emit(report)
     return EXIT_CODES[report.status]
 
 
@@ -113,7 +135,7 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def _print_report(report: Report, as_json: bool) -> None:
-    print(json.dumps(report.to_dict(), indent=2) if as_json else report)
+    _emit(json.dumps(report.to_dict(), indent=2) if as_json else report)
 
 
 def _load_target(target: str) -> Callable[..., Any]:
@@ -167,8 +189,11 @@ def _load_inputs(path_text: str) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
-    except (OSError, ValueError) as error:
-        raise UsageError(f"cannot read {path} as an .npz file: {error}") from None
+    except (OSError, ValueError):
+        raise UsageError(
+            f"cannot read {path} as an .npz archive of arrays; write one with "
+            "numpy.savez(path, x_input=..., W=..., b=...)"
+        ) from None
     missing = [name for name in ("x_input", "W", "b") if name not in arrays]
     if missing:
         raise UsageError(f"{path} lacks the array(s) {', '.join(missing)}")

@@ -145,3 +145,38 @@ def test_mismatched_input_shapes_exit_2(student_file, tmp_path, capsys):
     np.savez(path, x_input=np.ones((3, 4)), W=np.ones((5, 2)), b=np.ones(2))
     assert main(["check", f"{student_file}:right", "--inputs", str(path)]) == 2
     assert "do not fit" in capsys.readouterr().err
+
+
+def test_closed_pipe_is_not_a_traceback():
+    result = subprocess.run(
+        f"{sys.executable} -m gradcheck | head -n 1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.stdout.startswith("The seed's dense layer")
+    assert "Traceback" not in result.stderr
+    assert "BrokenPipeError" not in result.stderr
+
+
+def test_float32_warning_is_one_line_on_stderr(student_file, tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    path = tmp_path / "f32.npz"
+    np.savez(
+        path,
+        x_input=rng.normal(size=(3, 4)).astype(np.float32),
+        W=rng.normal(size=(4, 2)).astype(np.float32),
+        b=rng.normal(size=2).astype(np.float32),
+    )
+    assert main(["check", f"{student_file}:right", "--inputs", str(path)]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [line for line in err if line.startswith("gradcheck: warning: ")]
+    assert any("float32" in line for line in err)
+
+
+def test_text_file_as_inputs_is_a_usage_error(student_file, tmp_path, capsys):
+    path = tmp_path / "garbage.npz"
+    path.write_text("not an archive")
+    assert main(["check", f"{student_file}:right", "--inputs", str(path)]) == 2
+    assert "cannot read" in capsys.readouterr().err
