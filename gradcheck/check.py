@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -270,7 +271,11 @@ def check_layer(
             analytic = call_user(
                 fn, f"the gradient for {name!r}", **arrays, grad_output=grad_output
             )
-            floor = review.noise_floor(name, fn, analytic, points[name])
+            # The noise floor costs backward calls: measured only when a
+            # block is compared element by element (not in passing fast mode).
+            floor_of = functools.cache(
+                functools.partial(review.noise_floor, name, fn, analytic, points[name])
+            )
             blocks[name] = _block_for(
                 name,
                 analytic,
@@ -281,9 +286,10 @@ def check_layer(
                 problem,
                 directions,
                 masks.get(name),
-                floor,
+                floor_of,
             )
-            review.apply(blocks[name], name, fn, floor)
+            compared = blocks[name].numeric is not None
+            review.apply(blocks[name], name, fn, floor_of() if compared else None)
         except UserCodeError as error:
             blocks[name] = error_block(name, str(error), code="user-code-raised")
     report = _report(blocks, function, scalar_loss.name, seed)
@@ -404,7 +410,7 @@ def _block_for(
     problem: LayerProblem | None = None,
     n_directions: int = 0,
     nonsmooth_mask: NDArray[np.bool_] | None = None,
-    floor: NoiseFloor | None = None,
+    floor_of: Callable[[], NoiseFloor | None] | None = None,
 ) -> Block:
     analytic = analytic_array(name, analytic_value, x0.shape)
     if isinstance(analytic, Block):
@@ -414,6 +420,7 @@ def _block_for(
         estimate = estimate_gradient(
             loss_of, x0, numeric_dtype, problem=problem, name=name
         )
+        floor = None if floor_of is None else floor_of()
         if floor is not None:
             estimate = floor.widen(estimate, analytic)
         return compare_block(
