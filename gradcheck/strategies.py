@@ -16,10 +16,11 @@ Importing this module imports hypothesis; ``import gradcheck`` does not.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from hypothesis import assume
@@ -123,6 +124,10 @@ def parse_signature(signature: str) -> tuple[list[list[str]], list[str]]:
     return inputs, output
 
 
+def _unused(size: int, used: frozenset[int]) -> bool:
+    return size not in used
+
+
 def _side_strategy(low: int, high: int) -> st.SearchStrategy[int]:
     """The smallest allowed size half of the time, any size otherwise."""
     return st.one_of(st.just(low), st.integers(low, max(low, high)))
@@ -149,7 +154,7 @@ def _sizes(
         side = _side_strategy(low, high)
         taken = set(sizes.values())
         if distinct and high - low + 1 > len(taken & set(range(low, high + 1))):
-            side = side.filter(lambda size, used=taken: size not in used)
+            side = side.filter(functools.partial(_unused, used=frozenset(taken)))
         sizes[name] = draw(side)
     return sizes
 
@@ -231,7 +236,8 @@ def values(
         low_, high_ = float(kind(low)), float(kind(high))
         low_ = low_ if low_ >= low else float(np.nextafter(kind(low), kind(np.inf)))
         high_ = high_ if high_ <= high else float(np.nextafter(kind(high), kind(0)))
-        return st.floats(low_, high_, width=width, allow_subnormal=False)
+        bits: Literal[32, 64] = 32 if width == 32 else 64
+        return st.floats(low_, high_, width=bits, allow_subnormal=False)
 
     kinds = [floats(-min(4.0, top), min(4.0, top)), floats(-1e-3, 1e-3)]
     if top > 100:
