@@ -46,7 +46,7 @@ def diagnose(
             hints.append(hint)
             break
     if not hints and mask is not None:
-        hint = _shared_by_windows(mask)
+        hint = _shared_by_windows(mask) or _isolated(analytic, numeric, mask)
         if hint:
             hints.append(hint)
     return hints
@@ -66,15 +66,25 @@ def _constant_ratio(
         return None
     ratios = analytic[significant] / numeric[significant]
     centre = float(np.median(ratios))
-    if centre == 0 or np.max(np.abs(ratios / centre - 1)) > max(_RATIO_SPREAD, rtol):
+    spread = max(_RATIO_SPREAD, rtol)
+    if centre == 0 or np.max(np.abs(ratios / centre - 1)) > spread:
         return None
+    if abs(centre - 1) <= rtol:
+        return None  # the typical element agrees; the mismatches are outliers
     if abs(centre + 1) < 1e-6:
         return "sign flip: analytic = -numeric everywhere"
-    inverse = 1.0 / centre
     return (
-        f"constant ratio analytic/numeric = {centre:.6g} (1/{inverse:.6g}): a missing "
-        "or extra scale factor, such as a batch or time mean, or a factor of 2"
+        f"constant ratio: {_ratio_text(centre)}: a missing or extra scale "
+        "factor, such as a batch or time mean, or a factor of 2"
     )
+
+
+def _ratio_text(ratio: float) -> str:
+    """``analytic = 0.2 × numeric (1/5)``; the inverse only below magnitude 1."""
+    text = f"analytic = {ratio:.6g} × numeric"
+    if abs(ratio) < 1:
+        text += f" (1/{1.0 / ratio:.6g})"
+    return text
 
 
 def _permuted(analytic: FloatArray, numeric: FloatArray, rtol: float) -> str | None:
@@ -110,33 +120,53 @@ def _coverage(size: int, kernel: int, stride: int) -> NDArray[np.int_]:
 
 
 def _shared_by_windows(mask: NDArray[np.bool_]) -> str | None:
-    """Errors only where overlapping windows share elements: ``=`` for ``+=``.
+    """Errors exactly where overlapping windows share elements: ``=`` for ``+=``.
 
     Tries overlapping windows (kernel 2-5, stride below the kernel) on the
-    last one or two axes and keeps the layout whose shared positions are
-    fewest while still holding every mismatch, with some unshared position
-    left over that is right.
+    last one or two axes. A layout fits when the mismatches are exactly its
+    shared positions: assigning instead of adding is wrong at every element
+    that two windows write, and right at every other. That pattern is only
+    evidence with enough elements behind it, so at least two mismatches are
+    required, and three on a single axis, where the shared positions of
+    stride 1 are just the interior.
     """
     plane = mask.reshape(-1, *mask.shape[-2:]).any(axis=0) if mask.ndim >= 2 else mask
-    if not plane.any() or plane.all():
+    needed = 2 if plane.ndim >= 2 else 3
+    if int(mask.sum()) < 2 or int(plane.sum()) < needed or plane.all():
         return None
-    best: tuple[int, int, int] | None = None
     for kernel in range(2, 6):
         for stride in range(1, kernel):
-            counts = [_coverage(n, kernel, stride) for n in plane.shape]
-            if any(c.max() == 0 for c in counts):
-                continue
-            covered = np.ix_(*counts)
-            multiplicity = functools.reduce(np.multiply, covered)
-            shared = multiplicity >= 2
-            if (plane & ~shared).any() or shared.all():
-                continue
-            if best is None or int(shared.sum()) < best[0]:
-                best = (int(shared.sum()), kernel, stride)
-    if best is None:
+            shared = _shared_positions(plane.shape, kernel, stride)
+            if shared is not None and np.array_equal(shared, plane):
+                return (
+                    "errors exactly at the elements that several overlapping "
+                    f"windows share (they fit kernel {kernel}, stride {stride}); "
+                    "elements in one window are right: a missing accumulation, "
+                    "the backward assigns (=) where it must add (+=)"
+                )
+    return None
+
+
+def _shared_positions(
+    shape: tuple[int, ...], kernel: int, stride: int
+) -> NDArray[np.bool_] | None:
+    """Where two or more windows overlap, or None if no window fits an axis."""
+    counts = [_coverage(n, kernel, stride) for n in shape]
+    if any(c.max() == 0 for c in counts):
         return None
+    multiplicity = functools.reduce(np.multiply, np.ix_(*counts))
+    shared: NDArray[np.bool_] = multiplicity >= 2
+    return shared
+
+
+def _isolated(
+    analytic: FloatArray, numeric: FloatArray, mask: NDArray[np.bool_]
+) -> str | None:
+    """Name the element when a single one is wrong and every other agrees."""
+    if int(mask.sum()) != 1 or mask.size < 2:
+        return None
+    index = tuple(int(i) for i in np.argwhere(mask)[0])
     return (
-        "errors only at elements that several overlapping windows share (they fit "
-        f"kernel {best[1]}, stride {best[2]}); elements in one window are right: "
-        "a missing accumulation, the backward assigns (=) where it must add (+=)"
+        f"only element {index} is wrong (analytic {analytic[index]:.6g}, numeric "
+        f"{numeric[index]:.6g}); the other {mask.size - 1} agree"
     )

@@ -76,7 +76,7 @@ def test_right_function_passes(student_file, capsys):
 @pytest.mark.parametrize(
     ("name", "expected_text"),
     [
-        ("scaled", "constant ratio analytic/numeric = 0.2"),
+        ("scaled", "constant ratio: analytic = 0.2 × numeric (1/5)"),
         ("sign_flipped", "sign flip"),
         ("wrong_shape", "mismatch"),
     ],

@@ -448,8 +448,8 @@ def test_r21_injected_scale_bugs_are_localised_to_dW2_and_db1():
         "W3": "pass",
         "b3": "pass",
     }
-    assert "= 2 (" in report.blocks["W2"].diagnosis[0]
-    assert "= 4 (" in report.blocks["b1"].diagnosis[0]
+    assert "analytic = 2 × numeric:" in report.blocks["W2"].diagnosis[0]
+    assert "analytic = 4 × numeric:" in report.blocks["b1"].diagnosis[0]
     assert "localised: the gradients for b1, W2 are wrong" in str(report)
 
 

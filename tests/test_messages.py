@@ -1,0 +1,105 @@
+"""The explanations a report gives must be true for the case at hand."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import gradcheck
+from gradcheck.diagnosis import diagnose
+
+
+def _quiet_gradient(f, grad, x):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return gradcheck.check_gradient(f, grad, x)
+
+
+def _quiet_layer(forward, grads, inputs, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return gradcheck.check_layer(forward, grads, inputs, **kwargs)
+
+
+# --- overlapping-window hint ------------------------------------------------
+
+
+def test_r26_single_wrong_element_is_not_blamed_on_overlapping_windows():
+    weights = np.array([1.0, 0.75, 1.0])
+
+    report = _quiet_gradient(
+        lambda v: np.sum(v**2 * weights), lambda v: 2 * v, np.array([0.0, 1.0, 1.0])
+    )
+
+    text = str(report)
+    assert report.status == "fail"
+    assert "overlapping windows" not in text
+    assert report.blocks["x"].diagnosis == [
+        "only element (1,) is wrong (analytic 2, numeric 1.5); the other 2 agree"
+    ]
+
+
+def test_two_interior_errors_of_a_short_vector_are_not_window_evidence():
+    analytic = np.array([1.0, 5.0, 6.0, 1.0])
+    numeric = np.array([1.0, 2.0, 3.0, 1.0])
+
+    hints = diagnose(analytic, numeric, 1e-7, mask=analytic != numeric)
+
+    assert not any("windows" in hint for hint in hints)
+
+
+def test_errors_at_only_some_shared_positions_are_not_window_evidence():
+    mask = np.zeros(9, dtype=bool)
+    mask[[2, 5]] = True
+    numeric = np.arange(1.0, 10.0)
+    analytic = numeric + 3.0 * mask
+
+    hints = diagnose(analytic, numeric, 1e-7, mask=mask)
+
+    assert not any("windows" in hint for hint in hints)
+
+
+def test_errors_on_every_shared_element_of_a_plane_name_the_layout():
+    counts = np.array([1, 2, 1])
+    mask = np.outer(counts, counts) >= 2
+    numeric = np.arange(1.0, 10.0).reshape(3, 3)
+    analytic = numeric + mask * np.arange(2.0, 11.0).reshape(3, 3)
+
+    hints = diagnose(analytic, numeric, 1e-7, mask=mask)
+
+    assert hints == [
+        "errors exactly at the elements that several overlapping windows share "
+        "(they fit kernel 2, stride 1); elements in one window are right: a "
+        "missing accumulation, the backward assigns (=) where it must add (+=)"
+    ]
+
+
+# --- ratio text --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scale", "expected"),
+    [
+        (0.2, "constant ratio: analytic = 0.2 × numeric (1/5): "),
+        (2.0, "constant ratio: analytic = 2 × numeric: "),
+        (-3.0, "constant ratio: analytic = -3 × numeric: "),
+    ],
+)
+def test_constant_ratio_reads_as_a_multiple_with_an_inverse_below_one(scale, expected):
+    report = _quiet_gradient(
+        lambda v: np.sum(v**2), lambda v: scale * 2 * v, np.array([0.5, -1.0, 2.0])
+    )
+
+    assert report.blocks["x"].diagnosis[0].startswith(expected)
+
+
+def test_one_outlier_among_right_elements_is_not_a_constant_ratio():
+    numeric = np.linspace(1.0, 2.0, 20)
+    analytic = numeric.copy()
+    analytic[0] *= 1.0005
+
+    hints = diagnose(analytic, numeric, 1e-7, mask=analytic != numeric)
+
+    assert hints == [
+        "only element (0,) is wrong (analytic 1.0005, numeric 1); the other 19 agree"
+    ]
