@@ -14,17 +14,21 @@ Three styles are recognised (see the design notes):
    to the weights in place by an SGD step inside ``backward``; the last is
    undone as ``(W_before - W_after) / lr``.
 
-:func:`as_layer` detects the style. Every call into an object snapshots its
-state first and restores it afterwards, so a check never trains the layer.
+:func:`as_layer` detects the style. Every call into an object restores its
+parameters (and any other state) afterwards, so a check never trains the
+layer; its gradient attributes alone carry over from call to call during a
+check, so that a backward which accumulates into them without clearing them
+is seen to do so. :meth:`Layer.check` restores those too when it is done.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import importlib
 import inspect
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any
@@ -52,6 +56,7 @@ GradFn = Callable[..., Any]
 
 LR_ATTRIBUTES = ("lr", "learning_rate", "eta", "step_size", "alpha")
 _GRAD_DICTS = ("grads", "gradients", "grad")
+_ZERO_GRAD = ("zero_grad", "zero_grads", "zero_gradients")
 _EXPECTED_OBJECT = (
     "an object with methods forward(input) and backward(input, grad_output) "
     "(or backward(grad_output))"
@@ -83,6 +88,13 @@ class Layer:
     defaults : dict of str to ndarray
         Current values of an object's parameters (used when the signature
         leaves them out).
+    label : str or None
+        The report's subject, e.g. ``"Dense.backward"``; ``None`` keeps the
+        one :func:`gradcheck.check_layer` picks.
+    session : callable or None
+        ``session()`` is a context manager around a whole check that yields
+        the parameter values to use when the inputs leave them out, and
+        restores the user's object afterwards.
     """
 
     name: str
@@ -96,10 +108,24 @@ class Layer:
     nonsmooth: Callable[..., Any] | None = None
     fixed_sides: Mapping[str, int] = field(default_factory=dict)
     defaults: Mapping[str, Array] = field(default_factory=dict)
+    label: str | None = None
+    session: Callable[[], AbstractContextManager[Mapping[str, Array]]] | None = None
 
     def check(self, inputs: Mapping[str, Any], **options: Any) -> Report:
-        """Run :func:`gradcheck.check_layer` on this layer at ``inputs``."""
-        return check_layer(self.forward, self.grads, inputs, **options)
+        """Run :func:`gradcheck.check_layer` on this layer at ``inputs``.
+
+        Parameters an object layer's ``inputs`` leave out take the object's
+        current values, so ``as_layer(obj).check({"x": x})`` works.
+        """
+        session = self.session() if self.session else nullcontext({})
+        with session as current:
+            missing = {k: v for k, v in current.items() if k not in inputs}
+            report = check_layer(
+                self.forward, self.grads, {**inputs, **missing}, **options
+            )
+        if self.label:
+            report.function = self.label
+        return report
 
 
 def _parameter_names(fn: Callable[..., Any]) -> list[str]:
@@ -116,6 +142,69 @@ def _parameter_names(fn: Callable[..., Any]) -> list[str]:
 
 def _name_of(obj: Any) -> str:
     return str(getattr(obj, "__name__", None) or type(obj).__name__)
+
+
+def _qualname_of(fn: Any) -> str:
+    """``fn``'s qualified name, as a user would write it (no ``<locals>``)."""
+    name = str(getattr(fn, "__qualname__", None) or _name_of(fn))
+    return name.rpartition("<locals>.")[2]
+
+
+def _signature(fn: Callable[..., Any]) -> inspect.Signature | None:
+    try:
+        return inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+
+
+def _keyword_problem(signature: inspect.Signature, names: Sequence[str]) -> str | None:
+    """Why ``fn(**{name: ...})`` cannot work, or ``None`` if it can."""
+    parameters = signature.parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return None
+    for name in names:
+        parameter = parameters.get(name)
+        if parameter is None:
+            return f"it has no argument named {name!r}"
+        if parameter.kind is inspect.Parameter.POSITIONAL_ONLY:
+            return f"its argument {name!r} is positional-only"
+    return None
+
+
+def _require_keywords(
+    forward: Callable[..., Any], names: Sequence[str], *, trusted: bool
+) -> None:
+    """Refuse a forward that cannot be called as ``forward(**inputs)``.
+
+    ``trusted``: the user named the inputs, so an unreadable signature is
+    taken on trust (a C function may still take them as keywords).
+    """
+    signature = _signature(forward)
+    if signature is None and trusted:
+        return
+    if signature is None:
+        problem, arguments = "its arguments cannot be read", list(names)
+    else:
+        problem = _keyword_problem(signature, names)
+        if problem is None:
+            return
+        positional = (
+            inspect.Parameter.POSITIONAL_ONLY,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        )
+        arguments = [
+            p.name
+            for p in signature.parameters.values()
+            if p.default is inspect.Parameter.empty and p.kind in positional
+        ]
+    listed = ", ".join(arguments or ["x"])
+    prefix = "np." if isinstance(forward, np.ufunc) else ""
+    raise GradcheckError(
+        f"{_name_of(forward)} cannot be the forward: {problem}. Forwards are "
+        "called with keyword arguments named after the inputs, forward(**inputs), "
+        f"so wrap it: forward=lambda {listed}: {prefix}{_name_of(forward)}({listed}), "
+        "with grads keyed by the same names."
+    )
 
 
 def from_functions(
@@ -135,7 +224,9 @@ def from_functions(
     **fields
         Further :class:`Layer` fields (``signature``, ``name``, ...).
     """
-    names = tuple(fields.pop("input_names", None) or _parameter_names(forward))
+    given = fields.pop("input_names", None)
+    names = tuple(given or _parameter_names(forward))
+    _require_keywords(forward, names, trusted=bool(given))
     unknown = [key for key in grads if key not in names]
     if unknown:
         raise GradcheckError(
@@ -205,17 +296,20 @@ def from_cache_functions(
     def canonical_forward(**inputs: Any) -> Any:
         return run_forward(inputs)[0]
 
+    canonical_forward.__qualname__ = _qualname_of(forward)
+
     def gradient_of(name: str) -> GradFn:
         def grad(**inputs: Any) -> Any:
             grad_output = inputs.pop("grad_output")
             _, cache = run_forward(inputs)
             return _pick_gradient(backward(grad_output, cache), name, names, chosen)
 
-        grad.__qualname__ = f"{_name_of(backward)}[{name}]"
+        grad.__qualname__ = f"{_qualname_of(backward)}[{name}]"
         return grad
 
     fields.setdefault("name", _name_of(forward))
     fields.setdefault("signature", getattr(forward, "signature", None))
+    fields.setdefault("label", _qualname_of(backward))
     grads = {name: gradient_of(name) for name in chosen}
     return Layer(
         forward=canonical_forward,
@@ -226,24 +320,52 @@ def from_cache_functions(
     )
 
 
-def _is_parameter(name: str, value: Any) -> bool:
+def _looks_like_gradient(name: str, others: Sequence[str]) -> bool:
+    """``grad_W``, ``W_grad``, ``d_W``, ``gradW``, or ``dW`` beside a ``W``."""
+    lowered = name.lower()
+    if lowered.startswith(("grad", "d_")) or lowered.endswith("grad"):
+        return True
+    rest = lowered[1:]
+    return lowered.startswith("d") and any(rest == o.lower() for o in others)
+
+
+def _is_parameter(name: str, value: Any, others: Sequence[str]) -> bool:
     """Public float arrays that do not look like gradients or caches."""
     if name.startswith("_") or not isinstance(value, np.ndarray):
         return False
     if value.dtype.kind != "f" or name.lower() in ("input", "output", "cache"):
         return False
-    lowered = name.lower()
-    return not (lowered.startswith(("grad", "d_")) or lowered.endswith("grad"))
+    return not _looks_like_gradient(name, others)
 
 
 def _gradient_attributes(param: str) -> tuple[str, ...]:
     """Attribute names under which objects commonly store ``param``'s gradient."""
-    return (f"grad_{param}", f"{param}_grad", f"d{param}", f"d_{param}", f"grad{param}")
+    names = (
+        f"grad_{param}",
+        f"{param}_grad",
+        f"d{param}",
+        f"d_{param}",
+        f"grad{param}",
+    )
+    return names if param.islower() else (*names, f"d{param.lower()}")
 
 
 def _detect_parameters(obj: Any) -> tuple[str, ...]:
     state = vars(obj)
-    return tuple(name for name, value in state.items() if _is_parameter(name, value))
+    return tuple(
+        name for name, value in state.items() if _is_parameter(name, value, state)
+    )
+
+
+def _refuse_gradient_params(obj: Any, params: Sequence[str]) -> None:
+    """A gradient attribute named as a parameter would be checked as one."""
+    for name in params:
+        owners = [p for p in params if p != name and name in _gradient_attributes(p)]
+        if owners:
+            raise GradcheckError(
+                f"params lists {name!r}, which is where {type(obj).__name__} keeps "
+                f"the gradient of {owners[0]!r}, not a parameter; leave it out."
+            )
 
 
 def _detect_lr(obj: Any) -> str | None:
@@ -254,20 +376,33 @@ def _detect_lr(obj: Any) -> str | None:
     return None
 
 
+def _is_gradient_store(name: str, params: Sequence[str]) -> bool:
+    """Attributes that hold gradients: they carry over between calls."""
+    return name in _GRAD_DICTS or any(name in _gradient_attributes(p) for p in params)
+
+
 @contextmanager
-def _preserved(obj: Any) -> Iterator[None]:
-    """Restore every attribute of ``obj`` (array data included) on exit."""
+def _preserved(
+    obj: Any, keep: Callable[[str], bool] = lambda _: False
+) -> Iterator[None]:
+    """Restore every attribute of ``obj`` (array data included) on exit.
+
+    Attributes for which ``keep(name)`` holds are left as the call left them.
+    """
     before = dict(vars(obj))
     saved = {
         name: value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)
         for name, value in before.items()
+        if not keep(name)
     }
     try:
         yield
     finally:
-        for name in [n for n in vars(obj) if n not in before]:
+        for name in [n for n in vars(obj) if n not in before and not keep(n)]:
             delattr(obj, name)
         for name, original in before.items():
+            if keep(name):
+                continue
             if isinstance(original, np.ndarray):
                 original[...] = saved[name]
                 setattr(obj, name, original)
@@ -277,7 +412,12 @@ def _preserved(obj: Any) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class _ObjectRunner:
-    """Calls into an object-style layer, each call on a restored snapshot."""
+    """Calls into an object-style layer, each on restored parameters.
+
+    Gradient attributes (``dW``, ``grads``, ...) are not restored between
+    calls: a backward that adds to them without clearing them must return a
+    different gradient when called again, or the check could not see it.
+    """
 
     obj: Any
     input_name: str
@@ -285,10 +425,21 @@ class _ObjectRunner:
     lr_attribute: str | None
     backward_takes_input: bool
 
+    @property
+    def owner(self) -> str:
+        """The user's class name, for labels and messages."""
+        return type(self.obj).__name__
+
+    @contextmanager
+    def session(self) -> Iterator[dict[str, Array]]:
+        """Around a whole check: yield parameter copies, then restore everything."""
+        with _preserved(self.obj):
+            yield {n: np.array(getattr(self.obj, n), copy=True) for n in self.params}
+
     @contextmanager
     def loaded(self, inputs: Mapping[str, Any]) -> Iterator[None]:
         """Write the given parameter values into the object, in place."""
-        with _preserved(self.obj):
+        with _preserved(self.obj, keep=lambda n: _is_gradient_store(n, self.params)):
             for name in self.params:
                 target = getattr(self.obj, name)
                 value = np.asarray(inputs[name])
@@ -296,7 +447,7 @@ class _ObjectRunner:
                     # NOTE: a ValueError, not GradcheckError: check_layer may probe
                     # whether a forward accepts stacked points, and this says no.
                     raise ValueError(
-                        f"parameter {name!r} of {type(self.obj).__name__} has shape "
+                        f"parameter {name!r} of {self.owner} has shape "
                         f"{target.shape}; got {value.shape}. Pin its sizes in the "
                         "signature or let the adapter fix them from the object."
                     )
@@ -310,6 +461,13 @@ class _ObjectRunner:
     def _backward(self, inputs: Mapping[str, Any]) -> Any:
         x, grad_output = inputs[self.input_name], inputs["grad_output"]
         self.obj.forward(x)
+        for name in _ZERO_GRAD:
+            zero = getattr(self.obj, name, None)
+            if callable(zero):
+                # NOTE: the training loop of such a layer clears its gradients
+                # before each backward; without one, accumulation is a bug.
+                zero()
+                break
         if self.backward_takes_input:
             return self.obj.backward(x, grad_output)
         return self.obj.backward(grad_output)
@@ -327,8 +485,21 @@ class _ObjectRunner:
                 result = self._backward(inputs)
                 return self._recover(name, result, before)
 
-        grad.__qualname__ = f"{type(self.obj).__name__}.backward[{name}]"
+        grad.__qualname__ = f"{self.owner}.backward[{name}]"
         return grad
+
+    def named(self) -> tuple[GradFn, GradFn]:
+        """The forward and the input's gradient, named after the user's class."""
+
+        def forward(**inputs: Any) -> Any:
+            return self.forward(**inputs)
+
+        def backward(**inputs: Any) -> Any:
+            return self.grad_input(**inputs)
+
+        forward.__qualname__ = f"{self.owner}.forward"
+        backward.__qualname__ = f"{self.owner}.backward"
+        return forward, backward
 
     def _recover(self, name: str, result: Any, before: Array) -> Any:
         """Returned, stored, or undone from an SGD step, in that order."""
@@ -359,7 +530,7 @@ class _ObjectRunner:
             else ("left it unchanged")
         )
         raise GradcheckError(
-            f"{type(self.obj).__name__}.backward neither returned a gradient for "
+            f"{self.owner}.backward neither returned a gradient for "
             f"{name!r} nor stored one (as {', '.join(_gradient_attributes(name))} or "
             f"grads[{name!r}]), and {changed}. If backward applies an SGD step, give "
             f"the learning-rate attribute: lr_attribute='lr' (looked for "
@@ -418,7 +589,9 @@ def from_object(
         ``params`` order.
     params : sequence of str, optional
         Parameter attribute names; by default every public float array
-        attribute that does not look like a gradient (``dW``, ``grad_W``, ...).
+        attribute that does not look like a gradient (``dW`` beside a ``W``,
+        ``grad_W``, ``W_grad``, ...). A gradient attribute of another listed
+        parameter is refused.
     lr_attribute : str, optional
         Attribute holding the learning rate of an SGD step applied inside
         ``backward``; detected among ``LR_ATTRIBUTES`` when omitted.
@@ -427,6 +600,7 @@ def from_object(
         then the parameters, e.g. ``"(n,i),(i,o),(o)->(n,o)"``.
     """
     names = tuple(params) if params is not None else _detect_parameters(obj)
+    _refuse_gradient_params(obj, names)
     state = {name: np.array(getattr(obj, name), copy=True) for name in names}
     backward_args = _parameter_names(obj.backward)
     runner = _ObjectRunner(
@@ -436,17 +610,20 @@ def from_object(
         lr_attribute=lr_attribute or _detect_lr(obj),
         backward_takes_input=len(backward_args) >= 2,
     )
-    fields.setdefault("name", type(obj).__name__)
+    fields.setdefault("name", runner.owner)
     fields.setdefault("signature", getattr(obj, "signature", None))
-    grads = {runner.input_name: runner.grad_input}
+    fields.setdefault("label", f"{runner.owner}.backward")
+    forward, grad_input = runner.named()
+    grads = {runner.input_name: grad_input}
     grads.update({name: runner.grad_param(name) for name in names})
     return Layer(
-        forward=runner.forward,
+        forward=forward,
         grads=grads,
         input_names=(runner.input_name, *names),
         style="object",
         fixed_sides=_pin_sides(fields["signature"], state),
         defaults=state,
+        session=runner.session,
         **fields,
     )
 
@@ -534,7 +711,7 @@ def as_layer(layer: Any, **options: Any) -> Layer:
         if isinstance(layer[1], Mapping):
             return from_functions(layer[0], layer[1], **options)
         return from_cache_functions(layer[0], layer[1], **options)
-    if inspect.isfunction(layer) or inspect.isbuiltin(layer):
+    if inspect.isroutine(layer) or isinstance(layer, (np.ufunc, functools.partial)):
         if grads is not None:
             return from_functions(layer, grads, **options)
         if backward is not None:

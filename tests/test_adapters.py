@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
-from gradcheck import GradcheckError
+from gradcheck import GradcheckError, check_layer
 from gradcheck.adapters import as_layer
 from gradcheck.layers import dense_forward, dense_grad_input
+from gradcheck.losses import user_loss
 
 
 def affine_forward(x, w, b):
@@ -110,3 +111,204 @@ def test_lone_function_without_gradients_is_explained():
 
     with pytest.raises(GradcheckError, match="grads="):
         as_layer(lonely)
+
+
+class AccumulatingDense:
+    """Field case R29: sums into a gradient it never clears."""
+
+    def __init__(self):
+        self.W = np.array([[1.0, -2.0, 0.5], [0.3, 0.2, -1.0]])
+        self.dW = np.zeros_like(self.W)
+
+    def forward(self, x):
+        return x @ self.W
+
+    def backward(self, x, grad_output):
+        self.dW += x.T @ grad_output
+        return grad_output @ self.W.T
+
+
+class FreshDense(AccumulatingDense):
+    def backward(self, x, grad_output):
+        self.dW = x.T @ grad_output
+        return grad_output @ self.W.T
+
+
+class ZeroGradDense(AccumulatingDense):
+    """Accumulates, as torch does, but offers zero_grad for the training loop."""
+
+    def zero_grad(self):
+        self.dW[...] = 0.0
+
+
+@pytest.mark.parametrize("params", [None, ["W"]])
+def test_accumulating_object_fails_as_stateful_backward(params):
+    obj = AccumulatingDense()
+    layer = as_layer(obj, params=params)
+
+    for _ in range(2):
+        report = layer.check({"x": INPUTS["x"], "W": obj.W.copy()}, seed=0)
+
+        assert report.status == "fail"
+        assert report.blocks["W"].status == "fail"
+        assert "stateful-backward" in report.blocks["W"].codes
+    np.testing.assert_array_equal(obj.dW, np.zeros((2, 3)))
+
+
+def test_gradient_attributes_carry_over_between_calls_within_a_check():
+    obj = AccumulatingDense()
+    grad_w = as_layer(obj).grads["W"]
+    upstream = np.ones((4, 3))
+
+    first = grad_w(x=INPUTS["x"], W=obj.W.copy(), grad_output=upstream)
+    second = grad_w(x=INPUTS["x"], W=obj.W.copy(), grad_output=upstream)
+
+    np.testing.assert_allclose(first, INPUTS["x"].T @ upstream)
+    np.testing.assert_allclose(second, 2 * INPUTS["x"].T @ upstream)
+
+
+@pytest.mark.parametrize("cls", [FreshDense, ZeroGradDense, SGDDense, StoringDense])
+def test_correct_objects_pass_on_every_repeated_check(cls):
+    obj = cls()
+    layer = as_layer(obj)
+    inputs = {name: getattr(obj, name).copy() for name in layer.input_names[1:]}
+
+    for seed in range(3):
+        report = layer.check({layer.input_names[0]: INPUTS["x"], **inputs}, seed=seed)
+
+        assert report.passed, str(report)
+
+
+def test_sgd_step_is_undone_between_calls():
+    obj = SGDDense()
+    w_before = obj.W.copy()
+    grad_w = as_layer(obj).grads["W"]
+    upstream = np.ones((4, 3))
+
+    first = grad_w(input=INPUTS["x"], W=w_before, b=obj.b.copy(), grad_output=upstream)
+    second = grad_w(input=INPUTS["x"], W=w_before, b=obj.b.copy(), grad_output=upstream)
+
+    np.testing.assert_allclose(first, INPUTS["x"].T @ upstream)
+    np.testing.assert_allclose(second, first)
+    np.testing.assert_array_equal(obj.W, w_before)
+
+
+class PreallocatedDense(AccumulatingDense):
+    """Allocates its gradient in __init__ and overwrites it in backward."""
+
+    def __init__(self, attribute):
+        super().__init__()
+        del self.dW
+        self.attribute = attribute
+        setattr(self, attribute, np.zeros_like(self.W))
+
+    def backward(self, x, grad_output):
+        getattr(self, self.attribute)[...] = x.T @ grad_output
+        return grad_output @ self.W.T
+
+
+@pytest.mark.parametrize("attribute", ["dW", "grad_W", "W_grad", "dw", "d_W"])
+def test_preallocated_gradient_attributes_are_not_parameters(attribute):
+    layer = as_layer(PreallocatedDense(attribute))
+
+    assert layer.input_names == ("x", "W")
+    assert layer.check({"x": INPUTS["x"]}, seed=0).passed
+
+
+def test_gradient_attribute_named_as_a_parameter_is_refused():
+    with pytest.raises(GradcheckError, match=r"'dW'.*gradient of 'W'"):
+        as_layer(AccumulatingDense(), params=["W", "dW"])
+
+
+SUM = user_loss(np.sum, np.ones_like, name="sum")
+
+
+def test_object_check_takes_the_input_alone():
+    obj = SGDDense()
+    layer = as_layer(obj)
+
+    report = layer.check({"input": INPUTS["x"]}, loss=SUM, seed=0)
+
+    assert report.passed, str(report)
+    assert set(report.blocks) == {"input", "W", "b"}
+    upstream = np.ones((4, 3))
+    np.testing.assert_allclose(report.blocks["W"].analytic, INPUTS["x"].T @ upstream)
+    np.testing.assert_allclose(report.blocks["b"].analytic, [4.0, 4.0, 4.0])
+
+
+def test_object_check_fills_in_current_parameters_not_a_stale_copy():
+    obj = SGDDense()
+    layer = as_layer(obj)
+    obj.W = obj.W + 1.0
+
+    report = layer.check({"input": INPUTS["x"]}, loss=SUM, seed=0)
+
+    expected = np.ones((4, 3)) @ obj.W.T
+    np.testing.assert_allclose(report.blocks["input"].analytic, expected)
+
+
+def test_given_parameters_win_over_the_objects():
+    obj = SGDDense()
+    w = -2.0 * obj.W
+
+    report = as_layer(obj).check({"input": INPUTS["x"], "W": w}, loss=SUM, seed=0)
+
+    np.testing.assert_allclose(report.blocks["input"].analytic, np.ones((4, 3)) @ w.T)
+
+
+def test_reports_name_the_users_class_and_functions():
+    obj = SGDDense()
+    cache = as_layer((affine_forward, affine_backward))
+    cache_inputs = {"x": INPUTS["x"], "w": obj.W, "b": obj.b}
+    functions = as_layer(dense_forward, grads={"x_input": dense_grad_input})
+    function_inputs = {"x_input": INPUTS["x"], "W": obj.W, "b": obj.b}
+
+    assert as_layer(obj).check({"input": INPUTS["x"]}, seed=0).function == (
+        "SGDDense.backward"
+    )
+    assert cache.check(cache_inputs, seed=0).function == "affine_backward"
+    assert functions.check(function_inputs, seed=0).function == "dense_grad_input"
+
+
+def test_direct_check_layer_on_an_adapted_object_names_its_class():
+    obj = SGDDense()
+    layer = as_layer(obj)
+    inputs = {"input": INPUTS["x"], "W": obj.W.copy(), "b": obj.b.copy()}
+
+    whole = check_layer(layer.forward, layer.grads, inputs, seed=0)
+    one = check_layer(layer.forward, {"input": layer.grads["input"]}, inputs, seed=0)
+
+    assert whole.function == "backward of SGDDense.forward"
+    assert one.function == "SGDDense.backward"
+
+
+@pytest.mark.parametrize(
+    ("layer", "options", "suggestion"),
+    [
+        (np.tanh, {"grads": {"x": None}}, "lambda x: np.tanh(x)"),
+        ((np.tanh, {"x": None}), {}, "lambda x: np.tanh(x)"),
+        ((np.maximum, {"x1": None}), {}, "lambda x1, x2: np.maximum(x1, x2)"),
+    ],
+)
+def test_ufunc_forward_is_refused_with_a_lambda_to_use(layer, options, suggestion):
+    with pytest.raises(GradcheckError, match="keyword arguments named after") as info:
+        as_layer(layer, **options)
+
+    assert suggestion in str(info.value)
+
+
+def test_forward_without_the_named_inputs_is_refused():
+    def forward(*arrays):
+        return arrays[0]
+
+    with pytest.raises(GradcheckError, match="no argument named 'x'"):
+        as_layer(forward, grads={"x": dense_grad_input}, input_names=("x",))
+
+
+def test_wrapped_ufunc_passes():
+    layer = as_layer(
+        lambda x: np.tanh(x),
+        grads={"x": lambda x, grad_output: grad_output * (1.0 - np.tanh(x) ** 2)},
+    )
+
+    assert layer.check({"x": INPUTS["x"]}, seed=0).passed
