@@ -13,6 +13,8 @@ __all__ = ["diagnose"]
 
 # Ratios within this relative spread count as "constant".
 _RATIO_SPREAD = 1e-3
+# A numeric gradient below this fraction of the analytic one counts as zero.
+_FLAT = 1e-6
 
 
 def diagnose(
@@ -40,7 +42,7 @@ def diagnose(
     if not (np.all(np.isfinite(analytic)) and np.all(np.isfinite(numeric))):
         return ["the analytic gradient contains NaN or inf"]
     hints = []
-    for detect in (_zero, _constant_ratio, _permuted):
+    for detect in (_zero, _flat_loss, _constant_ratio, _permuted):
         hint = detect(analytic, numeric, rtol)
         if hint:
             hints.append(hint)
@@ -56,6 +58,20 @@ def _zero(analytic: FloatArray, numeric: FloatArray, rtol: float) -> str | None:
     if np.all(analytic == 0) and np.any(numeric != 0):
         return "the analytic gradient is all zeros: a term is missing or never written"
     return None
+
+
+def _flat_loss(analytic: FloatArray, numeric: FloatArray, rtol: float) -> str | None:
+    """The loss does not move with the input, but the analytic gradient is not 0."""
+    largest = float(np.abs(analytic).max())
+    flat = float(np.abs(numeric).max())
+    if largest == 0 or flat > _FLAT * largest:
+        return None
+    return (
+        f"the numeric gradient is essentially zero (largest {flat:.3g}, against "
+        f"{largest:.3g} analytic): the loss does not change with this input here, "
+        "so the analytic gradient should vanish too, as for a zero-mean layer "
+        "under a sum loss"
+    )
 
 
 def _constant_ratio(

@@ -7,6 +7,7 @@ import pytest
 
 import gradcheck
 from gradcheck.diagnosis import diagnose
+from gradcheck.layers.batchnorm import batchnorm_forward, normalise
 
 
 def _quiet_gradient(f, grad, x):
@@ -103,3 +104,76 @@ def test_one_outlier_among_right_elements_is_not_a_constant_ratio():
     assert hints == [
         "only element (0,) is wrong (analytic 1.0005, numeric 1); the other 19 agree"
     ]
+
+
+# --- kinks and ties ----------------------------------------------------------
+
+
+def _bn_wrong_x(x, gamma, beta, grad_output):
+    _, inv_std = normalise(x)
+    return gamma * inv_std * grad_output
+
+
+def test_wrong_batchnorm_under_a_sum_loss_fails_without_a_kink():
+    rng = np.random.default_rng(11)
+    inputs = {"x": rng.normal(size=(5, 3)), "gamma": np.ones(3), "beta": np.zeros(3)}
+
+    report = _quiet_layer(batchnorm_forward, {"x": _bn_wrong_x}, inputs, loss=np.sum)
+
+    block = report.blocks["x"]
+    assert report.status == "fail"
+    assert "kink" not in report.warnings and "tie" not in report.warnings
+    assert "kink" not in str(report)
+    assert block.n_failed == 15 and block.n_inconclusive == 0
+    assert block.diagnosis[0].startswith("the numeric gradient is essentially zero")
+
+
+def _relu(x):
+    return np.maximum(x, 0)
+
+
+def test_r06_wrong_backward_at_the_kink_is_not_called_valid():
+    def tripled(x, grad_output):
+        return 3.0 * grad_output
+
+    report = _quiet_layer(_relu, {"x": tripled}, {"x": np.zeros((3, 4))}, seed=0)
+
+    block = report.blocks["x"]
+    assert block.status == "fail"
+    assert "valid" not in block.message
+    assert block.message == (
+        "12 element(s) sit at a kink, and their analytic values lie outside both "
+        "one-sided derivatives: wrong on either side of it"
+    )
+    assert (block.n_failed, block.n_inconclusive) == (12, 0)
+
+
+def test_r06_mixed_kink_block_separates_valid_from_wrong_elements():
+    def one_wrong(x, grad_output):
+        result = np.where(x > 0, grad_output, 0.0)
+        result[0, 3] = 5 * grad_output[0, 3]
+        return result
+
+    x = np.array([[0.0, 1.0, -1.0, 0.0]])
+    report = _quiet_layer(_relu, {"x": one_wrong}, {"x": x}, seed=0)
+
+    block = report.blocks["x"]
+    assert block.status == "fail"
+    assert block.message.startswith(
+        "1 element(s) disagree only because a kink lies inside their "
+        "finite-difference stencil, where no derivative exists; their analytic "
+        "values are valid one-sided derivatives; 1 element(s) sit at a kink, and "
+        "their analytic values lie outside both one-sided derivatives"
+    )
+    assert (block.n_failed, block.n_inconclusive) == (1, 1)
+
+
+def test_r06_right_backward_at_the_kink_keeps_its_valid_verdict():
+    def right(x, grad_output):
+        return np.where(x > 0, grad_output, 0.0)
+
+    report = _quiet_layer(_relu, {"x": right}, {"x": np.zeros((3, 4))}, seed=0)
+
+    assert report.status == "inconclusive"
+    assert "12 element(s) disagree only because a kink" in report.blocks["x"].message
+    assert "valid one-sided derivatives" in report.blocks["x"].message
