@@ -361,6 +361,10 @@ def adjoint_finding(
     return Finding("adjoint-mismatch", "fail", text)
 
 
+def _largest(values: FloatArray) -> float:
+    return float(np.max(np.abs(values), initial=0.0))
+
+
 def _affine_outputs(
     output_of: Callable[[FloatArray], Any], x0: FloatArray
 ) -> tuple[FloatArray, FloatArray, float] | None:
@@ -386,16 +390,18 @@ def _affine_outputs(
     if any(v.shape != y_x.shape or not np.all(np.isfinite(v)) for v in values):
         return None
 
-    through_zero = float(np.linalg.norm(y_x - 2 * y_zero + y_minus))
+    through_zero = _largest(y_x - 2 * y_zero + y_minus)
     # The one-sided difference catches odd functions centred on x (tanh, or a
     # normalisation at a constant input), whose symmetric one vanishes.
     along_direction = max(
-        float(np.linalg.norm(y_up - 2 * y_x + y_down)),
-        float(np.linalg.norm(y_far - 2 * y_up + y_x)),
-        float(np.linalg.norm(2 * y_half - y_x - y_zero)),
-        float(np.linalg.norm(4 * y_quarter - y_x - 3 * y_zero)),
+        _largest(y_up - 2 * y_x + y_down),
+        _largest(y_far - 2 * y_up + y_x),
+        _largest(2 * y_half - y_x - y_zero),
+        _largest(4 * y_quarter - y_x - 3 * y_zero),
     )
-    size = sum(float(np.linalg.norm(v)) for v in values) or 1.0
+    # NOTE: largest magnitudes, not 2-norms: the squares of outputs near
+    # 1e-200 underflow to zero and would make any layer look affine.
+    size = max(_largest(v) for v in values) or 1.0
     if max(through_zero, along_direction) > _AFFINE_FRACTION * size:
         return None
     return y_zero, y_x, through_zero + along_direction
