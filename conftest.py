@@ -23,7 +23,7 @@ settings.register_profile(
     suppress_health_check=_SLOW_DRAWS,
 )
 settings.register_profile(
-    "thorough", max_examples=1000, deadline=None, suppress_health_check=_SLOW_DRAWS
+    "thorough", max_examples=300, deadline=None, suppress_health_check=_SLOW_DRAWS
 )
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
