@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .report import Block, Report
+    from .report import Block, CrossCheck, Report
 
 __all__ = ["render_report"]
 
@@ -104,10 +104,20 @@ def _cross_check_lines(report: Report) -> list[str]:
     lines = []
     for check in report.cross_checks:
         verdict = "pass" if check.passed else "fail"
-        agreement = "agrees" if check.agrees else "DISAGREES with the main check"
+        agreement = _agreement(check)
         lines.append(
             f"cross-check {check.name} (scipy.optimize.check_grad, "
             f"direction={check.direction!r}): relative error {check.rel_error:.2e}, "
             f"{verdict} at {check.tolerance:.0e}; {agreement}"
         )
     return [""] + lines if lines else []
+
+
+def _agreement(check: CrossCheck) -> str:
+    if check.below_resolution:
+        seen = "a random projection" if check.direction == "random" else "the norm"
+        return (
+            f"the main check's mismatch is below scipy's resolution ({seen} of "
+            f"the gradient at {check.tolerance:.0e}), so scipy could not see it"
+        )
+    return "agrees" if check.agrees else "DISAGREES with the main check"

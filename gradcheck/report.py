@@ -122,13 +122,18 @@ class Block:
 
 @dataclass(frozen=True)
 class CrossCheck:
-    """An independent opinion from ``scipy.optimize.check_grad``."""
+    """An independent opinion from ``scipy.optimize.check_grad``.
+
+    ``below_resolution`` is set when the main check failed on a mismatch too
+    small for scipy's metric and tolerance to see; scipy's pass then agrees.
+    """
 
     name: str
     rel_error: float
     tolerance: float
     direction: str
     agrees: bool
+    below_resolution: bool = False
 
     @property
     def passed(self) -> bool:
@@ -181,6 +186,7 @@ class Report:
                     "direction": check.direction,
                     "passed": check.passed,
                     "agrees": check.agrees,
+                    "below_resolution": check.below_resolution,
                 }
                 for check in self.cross_checks
             ],

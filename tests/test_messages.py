@@ -177,3 +177,50 @@ def test_r06_right_backward_at_the_kink_keeps_its_valid_verdict():
     assert report.status == "inconclusive"
     assert "12 element(s) disagree only because a kink" in report.blocks["x"].message
     assert "valid one-sided derivatives" in report.blocks["x"].message
+
+
+# --- scipy cross-check -------------------------------------------------------
+
+
+def _cubes(v):
+    return np.sum(v**3)
+
+
+def test_small_real_bug_below_scipys_resolution_is_not_a_disagreement():
+    x = np.random.default_rng(0).normal(size=20)
+
+    def one_element_off(v):
+        result = 3 * v**2
+        result[0] *= 1 + 1e-3
+        return result
+
+    report = _quiet_gradient(_cubes, one_element_off, x)
+
+    check = report.cross_checks[0]
+    assert report.status == "fail"
+    assert check.passed and check.agrees and check.below_resolution
+    assert "DISAGREES" not in str(report)
+    assert "cross-check-disagrees" not in report.warnings
+    assert "below scipy's resolution (the norm of the gradient at 1e-04)" in str(report)
+
+
+def test_bug_scipy_could_see_but_missed_still_disagrees():
+    x = np.array([0.5, -1.0, 2.0])
+
+    report = _quiet_gradient(_cubes, lambda v: 0.5 * 3 * v**2, x)
+
+    check = report.cross_checks[0]
+    assert not check.passed and check.agrees and not check.below_resolution
+    assert str(report).splitlines()[-1].endswith("fail at 1e-04; agrees")
+
+
+def test_all_zero_analytic_gradient_gives_a_finite_cross_check_error():
+    x = np.array([1.0, -1.0, 0.0])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = gradcheck.check_gradient(_cubes, lambda v: 0 * v, x)
+
+    check = report.cross_checks[0]
+    assert check.rel_error == pytest.approx(1.0)
+    assert not check.passed and check.agrees
