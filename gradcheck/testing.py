@@ -19,19 +19,23 @@ The ``gradcheck`` pytest marker and the ``--gradcheck-*`` options (see
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hypothesis import event, given, reject, settings
 from hypothesis.control import currently_in_test_context
+from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
 from . import strategies
+from ._options import OPTIONS
 from .adapters import Layer, as_layer
-from .errors import GradcheckWarning, GradientMismatch
+from .errors import GradcheckError, GradcheckWarning, GradientMismatch
 from .report import Report
 
 __all__ = [
+    "MostlyInconclusive",
     "PropertyOptions",
     "assert_layer_gradients",
     "check_case",
@@ -62,6 +66,88 @@ class PropertyOptions:
     def merged(self, **changes: Any) -> PropertyOptions:
         """A copy with the given (non-``None``) fields replaced."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+class MostlyInconclusive(GradcheckError):
+    """Most drawn cases were inconclusive, so the property proved nothing.
+
+    The message says why (the codes of the rejected reports) and which
+    options narrow what is drawn.
+    """
+
+
+@dataclass
+class _Tally:
+    """What the checks of one property run concluded."""
+
+    conclusive: int = 0
+    inconclusive: int = 0
+    codes: Counter[str] = field(default_factory=Counter)
+    example: str = ""
+
+    def reset(self) -> None:
+        """Forget a previous run."""
+        self.conclusive = self.inconclusive = 0
+        self.codes.clear()
+        self.example = ""
+
+    def record(self, report: Report) -> None:
+        """Count ``report``; keep the reason of the first inconclusive one."""
+        if report.status != "inconclusive":
+            self.conclusive += 1
+            return
+        self.inconclusive += 1
+        blocks = [b for b in report.blocks.values() if b.status == "inconclusive"]
+        self.codes.update({code for block in blocks for code in block.codes})
+        if not self.example:
+            self.example = _first_reason(report)
+
+    def explain(self, name: str, options: PropertyOptions) -> str:
+        """The message of :class:`MostlyInconclusive` for layer ``name``."""
+        ran = self.conclusive + self.inconclusive
+        codes = ", ".join(f"{c} ({n})" for c, n in self.codes.most_common(3))
+        return "\n".join(
+            [
+                f"gradcheck INCONCLUSIVE: {name}: most drawn inputs were "
+                f"inconclusive for this layer ({self.inconclusive} of {ran} checks; "
+                "hypothesis gave up drawing more), so its gradients were not "
+                "verified.",
+                f"why: {codes or 'inputs were filtered while drawing'}"
+                + (f"; e.g. {self.example}" if self.example else ""),
+                f"drawn: {_drawn(options)}",
+                "narrow the inputs: " + _narrowing_hints(options),
+            ]
+        )
+
+
+def _first_reason(report: Report) -> str:
+    """The message of the first inconclusive block of ``report``."""
+    for name, block in report.blocks.items():
+        if block.status == "inconclusive" and block.message:
+            return f"{name}: {block.message}"
+    return ""
+
+
+def _drawn(options: PropertyOptions) -> str:
+    losses = ", ".join(options.losses) if options.losses else "all bundled"
+    return (
+        f"losses {losses}; dtypes {', '.join(options.dtypes)}; "
+        f"max magnitude {options.max_magnitude:g}"
+    )
+
+
+def _narrowing_hints(options: PropertyOptions) -> str:
+    """Where to set the options that change what is drawn."""
+    flags = {spec.name: spec for spec in OPTIONS}
+    parts = [
+        f"{flags[name].flag}=... (ini {flags[name].ini})"
+        for name in ("max_magnitude", "losses", "dtypes")
+    ]
+    return (
+        f"{'; '.join(parts)}; or per test @pytest.mark.gradcheck("
+        "max_magnitude=10.0, losses=['weighted-sum']); for a kink or tie, pass "
+        "the layer's nonsmooth= mask so drawn inputs avoid it."
+    )
 
 
 def _raise_or_reject(report: Report, context: str) -> Report:
@@ -132,14 +218,25 @@ def check_case(
     Raises :class:`~gradcheck.GradientMismatch` (message: report, then the
     inputs) on a failure, and rejects an inconclusive case.
     """
+    report = _run_case(layer, case, rtol=rtol, atol=atol)
+    return _raise_or_reject(report, f"\n\nminimal failing example: {case!r}")
+
+
+def _run_case(
+    layer: Layer,
+    case: strategies.Case,
+    *,
+    rtol: float | None = None,
+    atol: float | None = None,
+) -> Report:
+    """The report of ``layer`` on ``case``, whatever its verdict."""
     event(f"loss={case.loss if isinstance(case.loss, str) else 'user'}")
     event(f"dtype={case.dtype}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GradcheckWarning)
-        report = layer.check(
+        return layer.check(
             case.inputs, loss=case.loss, rtol=rtol, atol=atol, seed=case.seed
         )
-    return _raise_or_reject(report, f"\n\nminimal failing example: {case!r}")
 
 
 def layer_property(
@@ -153,6 +250,13 @@ def layer_property(
         Any style :func:`gradcheck.adapters.as_layer` recognises.
     options : PropertyOptions, optional
         What to draw; adapter options go in ``options.extra``.
+
+    Returns
+    -------
+    callable
+        Runs the property. It raises :class:`~gradcheck.GradientMismatch` on
+        a failing case, and :class:`MostlyInconclusive` when hypothesis gives
+        up because most drawn cases were inconclusive.
     """
     options = options or PropertyOptions()
     adapted = as_layer(layer, **dict(options.extra))
@@ -167,8 +271,12 @@ def layer_property(
         avoid_kinks=options.avoid_kinks,
     )
 
+    tally = _Tally()
+
     def chain_rule_holds(case: strategies.Case) -> None:
-        check_case(adapted, case, rtol=options.rtol, atol=options.atol)
+        report = _run_case(adapted, case, rtol=options.rtol, atol=options.atol)
+        tally.record(report)
+        _raise_or_reject(report, f"\n\nminimal failing example: {case!r}")
 
     # NOTE: the name feeds hypothesis's database key, one per layer.
     safe = "".join(c if c.isalnum() else "_" for c in adapted.name)
@@ -178,7 +286,24 @@ def layer_property(
     chosen = {"deadline": None}
     if options.max_examples is not None:
         chosen["max_examples"] = options.max_examples
-    return settings(**chosen)(given(case=cases)(chain_rule_holds))
+    test = settings(**chosen)(given(case=cases)(chain_rule_holds))
+
+    def run() -> None:
+        tally.reset()
+        try:
+            test()
+        except (FailedHealthCheck, Unsatisfiable):
+            # NOTE: hypothesis gives up when it must discard most draws; a
+            # health check for other reasons (too slow, too large) stays as is.
+            if tally.inconclusive < max(1, tally.conclusive):
+                raise
+            message = tally.explain(adapted.name, options)
+        else:
+            return
+        raise MostlyInconclusive(message)
+
+    run.__name__ = run.__qualname__ = chain_rule_holds.__name__
+    return run
 
 
 def layer_test(
@@ -214,9 +339,17 @@ def layer_test(
     base = PropertyOptions(**_normalised(chosen), extra=extra)
 
     def test_layer_gradients(request: Any) -> None:
+        import pytest
+
         from .pytest_plugin import options_for
 
-        layer_property(layer, options_for(request, base))()
+        try:
+            layer_property(layer, options_for(request, base))()
+        except MostlyInconclusive as error:
+            message = str(error)
+        else:
+            return
+        pytest.fail(message, pytrace=False)
 
     return test_layer_gradients
 

@@ -7,7 +7,12 @@ import pytest
 from gradcheck import GradientMismatch
 from gradcheck.layers import REFERENCE_LAYERS
 from gradcheck.mutants import mutants_of
-from gradcheck.testing import PropertyOptions, assert_layer_gradients, layer_property
+from gradcheck.testing import (
+    MostlyInconclusive,
+    PropertyOptions,
+    assert_layer_gradients,
+    layer_property,
+)
 
 X = np.array([[0.5, -1.5, 2.0], [1.0, 0.25, -0.75]])
 
@@ -55,3 +60,30 @@ def test_import_gradcheck_imports_neither_hypothesis_nor_pytest():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
 
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_property_that_is_always_inconclusive_says_why():
+    def flat_forward(x):
+        return 0.0 * x
+
+    def flat_grad(x, grad_output):
+        return 0.0 * grad_output
+
+    options = PropertyOptions(
+        dtypes=("float64",), max_magnitude=5.0, extra={"signature": "(n)->(n)"}
+    )
+
+    with pytest.raises(MostlyInconclusive) as info:
+        layer_property((flat_forward, {"x": flat_grad}), options)()
+
+    text = str(info.value)
+    assert "most drawn inputs were inconclusive" in text
+    assert "why: degenerate-loss" in text
+    assert "dtypes float64; max magnitude 5" in text
+
+
+def test_property_of_a_correct_layer_still_passes():
+    spec = REFERENCE_LAYERS["dense"]
+    options = PropertyOptions(max_examples=10, extra={"signature": spec.signature})
+
+    layer_property(spec, options)()
