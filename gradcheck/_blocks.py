@@ -487,6 +487,7 @@ def apply_findings(block: Block, findings: list[Finding]) -> None:
         block.diagnosis.append(finding.message)
         if _SEVERITY[finding.status] > _SEVERITY[block.status]:
             block.status = finding.status
+            block.decided_by = _PRE_CHECKS.get(finding.code, finding.code)
     if block.status != compared:
         block.notes.append(
             f"the finite-difference comparison itself gave {compared!r} "
@@ -495,6 +496,15 @@ def apply_findings(block: Block, findings: list[Finding]) -> None:
 
 
 _SEVERITY = {"pass": 0, "inconclusive": 1, "fail": 2}
+
+# The pre-check behind each finding code, as block texts name it.
+_PRE_CHECKS = {
+    "adjoint-mismatch": "adjoint test",
+    "nonlinear-backward": "linearity test",
+    "ignores-grad-output": "linearity test",
+    "nondeterministic-backward": "repeat test",
+    "stateful-backward": "repeat test",
+}
 
 
 @dataclass(frozen=True)

@@ -56,14 +56,7 @@ def _block_details(block: Block) -> list[str]:
     if block.message:
         lines.append(f"  {block.message}")
     if block.n_checked:
-        lines.append(
-            f"  {block.n_failed} of {block.n_checked} elements failed"
-            + (
-                f", {block.n_inconclusive} inconclusive (kink, tie or unexamined)"
-                if block.n_inconclusive
-                else ""
-            )
-        )
+        lines.append("  " + _counts(block))
     analytic, numeric = block.worst_values()
     if block.n_checked and analytic == analytic:
         lines.append(
@@ -76,6 +69,21 @@ def _block_details(block: Block) -> list[str]:
     lines += [f"  diagnosis: {hint}" for hint in block.diagnosis]
     lines += [f"  note: {note}" for note in block.notes]
     return lines
+
+
+def _counts(block: Block) -> str:
+    """How many elements failed, led by the pre-check that decided instead."""
+    if block.decided_by:
+        verdict = "failed" if block.status == "fail" else "made inconclusive"
+        text = (
+            f"{verdict} by the {block.decided_by}; {block.n_failed} of "
+            f"{block.n_checked} elements differ from finite differences"
+        )
+    else:
+        text = f"{block.n_failed} of {block.n_checked} elements failed"
+    if block.n_inconclusive:
+        text += f", {block.n_inconclusive} inconclusive (kink, tie or unexamined)"
+    return text
 
 
 def _pass_details(block: Block) -> list[str]:

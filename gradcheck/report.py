@@ -49,6 +49,9 @@ class Block:
     worst_index : tuple of int
     analytic, numeric : ndarray or None
         The two gradients (``analytic`` may have the wrong shape).
+    decided_by : str
+        The pre-check that set the status over the comparison's (such as
+        ``"adjoint test"``), or empty when the comparison decided.
     """
 
     name: str
@@ -69,6 +72,7 @@ class Block:
     message: str = ""
     codes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    decided_by: str = ""
 
     @property
     def error_bound_at_worst(self) -> float:
@@ -117,6 +121,7 @@ class Block:
             "message": self.message,
             "codes": list(self.codes),
             "notes": list(self.notes),
+            "decided_by": self.decided_by,
         }
 
 

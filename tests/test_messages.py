@@ -7,6 +7,7 @@ import pytest
 
 import gradcheck
 from gradcheck.diagnosis import diagnose
+from gradcheck.layers import dense_forward, dense_grad_W
 from gradcheck.layers.batchnorm import batchnorm_forward, normalise
 
 
@@ -224,3 +225,63 @@ def test_all_zero_analytic_gradient_gives_a_finite_cross_check_error():
     check = report.cross_checks[0]
     assert check.rel_error == pytest.approx(1.0)
     assert not check.passed and check.agrees
+
+
+# --- blocks failed by a pre-check ---------------------------------------------
+
+
+def test_block_failed_by_the_adjoint_test_says_so_before_its_counts():
+    rng = np.random.default_rng(21)
+    inputs = {
+        "x_input": rng.normal(size=(5, 3)),
+        "W": rng.normal(size=(3, 2)),
+        "b": rng.normal(size=2),
+    }
+
+    def slightly_off(x_input, W, b, grad_output):
+        return dense_grad_W(x_input=x_input, W=W, b=b, grad_output=grad_output) * (
+            1 + 2e-9
+        )
+
+    report = _quiet_layer(dense_forward, {"W": slightly_off}, inputs, seed=3)
+
+    block = report.blocks["W"]
+    assert (block.status, block.n_failed, block.decided_by) == (
+        "fail",
+        0,
+        "adjoint test",
+    )
+    assert (
+        "  failed by the adjoint test; 0 of 6 elements differ from finite "
+        "differences" in str(report).splitlines()
+    )
+    assert "0 of 6 elements failed" not in str(report)
+
+
+def test_block_failed_by_the_repeat_test_names_it():
+    calls = []
+
+    def accumulating(x, grad_output):
+        calls.append(1)
+        return 2 * x * grad_output + 1e-12 * len(calls)
+
+    report = _quiet_layer(lambda x: x**2, {"x": accumulating}, {"x": np.ones(3)})
+
+    block = report.blocks["x"]
+    assert (block.status, block.n_failed, block.codes) == (
+        "fail",
+        0,
+        ["stateful-backward"],
+    )
+    assert "  failed by the repeat test; 0 of 3 elements differ from finite " in (
+        str(report)
+    )
+
+
+def test_block_failed_by_the_comparison_keeps_the_plain_count():
+    report = _quiet_gradient(
+        lambda v: np.sum(v**2), lambda v: 4 * v, np.array([0.5, -1.0, 2.0])
+    )
+
+    assert report.blocks["x"].decided_by == ""
+    assert "  3 of 3 elements failed" in str(report).splitlines()
