@@ -185,9 +185,10 @@ def _require_keywords(
     if signature is None:
         problem, arguments = "its arguments cannot be read", list(names)
     else:
-        problem = _keyword_problem(signature, names)
-        if problem is None:
+        found = _keyword_problem(signature, names)
+        if found is None:
             return
+        problem = found
         positional = (
             inspect.Parameter.POSITIONAL_ONLY,
             inspect.Parameter.POSITIONAL_OR_KEYWORD,

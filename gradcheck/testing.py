@@ -283,7 +283,7 @@ def layer_property(
     chain_rule_holds.__name__ = f"chain_rule_holds_{safe}"
     chain_rule_holds.__qualname__ = chain_rule_holds.__name__
     # NOTE: no deadline: a check evaluates the forward hundreds of times.
-    chosen = {"deadline": None}
+    chosen: dict[str, Any] = {"deadline": None}
     if options.max_examples is not None:
         chosen["max_examples"] = options.max_examples
     test = settings(**chosen)(given(case=cases)(chain_rule_holds))
