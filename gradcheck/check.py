@@ -170,9 +170,11 @@ def check_layer(
     seed : int, optional
         Seed of the loss's random parameters; drawn and reported when omitted.
     method : {"auto", "loop", "batched", "coloured"}
-        How the finite differences are evaluated. ``"loop"`` perturbs one
-        element per pair of calls and differentiates the loss. The others
-        differentiate the output and contract it with ``grad_output``:
+        How the finite differences are evaluated; all of them differentiate
+        ``<grad_output, forward(x)>``, whose gradient at the point is the
+        loss's (see Note [the loss the differences see]). ``"loop"`` perturbs
+        one element per pair of calls; the others contract differences of the
+        output with ``grad_output``:
         ``"batched"`` stacks perturbed copies along a new leading axis in one
         call of about 1 MB, ``"coloured"`` perturbs one column of every row at
         once (output row r must depend only on input row r), ``"auto"`` uses
@@ -266,7 +268,7 @@ def check_layer(
 
     blocks, losses_of = {}, {}
     for name, fn in grad_fns.items():
-        losses_of[name] = _loss_of_input(forward, scalar_loss, points, name)
+        losses_of[name] = _loss_of_input(forward, grad_output, points, name)
         try:
             analytic = call_user(
                 fn, f"the gradient for {name!r}", **arrays, grad_output=grad_output
@@ -386,16 +388,32 @@ def _float_dtype_of(output: NDArray[Any]) -> np.dtype:
 
 def _loss_of_input(
     forward: Callable[..., Any],
-    scalar_loss: ScalarLoss,
+    grad_output: NDArray[Any],
     points: Mapping[str, Any],
     name: str,
 ) -> Callable[[FloatArray], float]:
-    """``x -> loss(forward(..., name=x, ...))`` with the other inputs held fixed."""
+    """``x -> <G, forward(..., name=x, ...)>`` with the other inputs held fixed.
+
+    Note [the loss the differences see]
+    -----------------------------------
+    ``G`` is the loss gradient at the output, exactly as handed to the
+    backward. By the chain rule the gradient of ``<G, forward(x)>`` at ``x0``
+    is that of ``loss(forward(x))``, so both sides check the same quantity;
+    but the linear form has no cancellation of its own, where a loss such as
+    the cross-entropy of large logits computes its small remainder as zero.
+    """
     others = dict(points)
+    weights = np.asarray(grad_output, dtype=np.float64)
 
     def loss_of(x: FloatArray) -> float:
-        output = call_user(forward, "the forward", **{**others, name: x})
-        return scalar_value(scalar_loss.value(np.asarray(output)), "the loss")
+        output = np.asarray(call_user(forward, "the forward", **{**others, name: x}))
+        if output.shape != weights.shape:
+            raise GradcheckError(
+                f"the forward returned shape {output.shape} after {name!r} was "
+                f"perturbed, but {weights.shape} at the given point; the output "
+                "shape must depend only on the input shapes."
+            )
+        return scalar_value(np.sum(weights * output), "the loss")
 
     return loss_of
 
