@@ -177,10 +177,8 @@ def _settle(
         block.status, block.codes = "inconclusive", ["degenerate-loss"]
         block.message = (
             "both gradients are below the finite-difference noise floor, so "
-            "nothing was really compared: either the loss does not depend on "
-            "this input here (use a loss that weights the outputs differently), "
-            "or its value is so large that rounding hides the slope (subtract "
-            "its constant part)"
+            "nothing was really compared: the loss does not change measurably "
+            "with this input at this point"
         )
     elif _within_noise(block, probe.errors):
         block.message = _within_noise(block, probe.errors)

@@ -19,6 +19,7 @@ def render_report(report: Report) -> str:
         else:
             lines += ["", *_pass_details(block)]
     lines += _cross_check_lines(report)
+    lines += _advice_lines(report)
     if report.warnings:
         lines += ["", "warnings: " + ", ".join(report.warnings)]
     lines += [f"note: {note}" for note in report.notes]
@@ -69,6 +70,15 @@ def _block_details(block: Block) -> list[str]:
     lines += [f"  diagnosis: {hint}" for hint in block.diagnosis]
     lines += [f"  note: {note}" for note in block.notes]
     return lines
+
+
+def _advice_lines(report: Report) -> list[str]:
+    """Advice that depends on the whole report, such as the loss in use."""
+    if "degenerate-loss" not in report.warnings:
+        return []
+    from .report import degenerate_advice
+
+    return [f"advice: {degenerate_advice(report)}"]
 
 
 def _counts(block: Block) -> str:

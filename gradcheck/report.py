@@ -10,7 +10,14 @@ from numpy.typing import NDArray
 
 from .compare import Tolerance
 
-__all__ = ["REPORT_CODES", "Block", "CrossCheck", "Report", "combine_status"]
+__all__ = [
+    "REPORT_CODES",
+    "Block",
+    "CrossCheck",
+    "Report",
+    "combine_status",
+    "degenerate_advice",
+]
 
 # Block codes that are also raised to ``Report.warnings``.
 REPORT_CODES = frozenset(
@@ -202,6 +209,39 @@ class Report:
         from ._render import render_report
 
         return render_report(self)
+
+
+def degenerate_advice(report: Report) -> str:
+    """What to do about inputs whose gradients are both below the noise floor.
+
+    The advice depends on the loss: the default random-weighted sum already
+    weights every output differently, so there the layer output itself does
+    not depend on the input at this point, or is saturated.
+    """
+    names = [n for n, b in report.blocks.items() if "degenerate-loss" in b.codes]
+    where = ", ".join(names) or "an input"
+    large = "values so large that rounding hides the slope"
+    if report.loss == "weighted-sum":
+        cause = (
+            "the layer output does not depend on it at this point, or it is "
+            f"saturated, or has {large}"
+        )
+        fix = "check at inputs away from saturation"
+    elif report.loss in ("f", ""):
+        cause = f"f does not change with it at this point, or f has {large}"
+        fix = "check where f is not flat, or subtract f's constant part"
+    else:
+        cause = (
+            f"the loss {report.loss!r} may not depend on it here (a plain sum of "
+            f"a zero-mean output is constant), or the output is saturated or has "
+            f"{large}"
+        )
+        fix = "use the default random-weighted loss (loss=None), or inputs away "
+        fix += "from saturation"
+    return (
+        f"gradients of {where} are below the finite-difference noise floor: "
+        f"{cause}; {fix}."
+    )
 
 
 def _json_float(value: float) -> float | str:

@@ -8,7 +8,8 @@ import pytest
 import gradcheck
 from gradcheck.diagnosis import diagnose
 from gradcheck.layers import dense_forward, dense_grad_W
-from gradcheck.layers.batchnorm import batchnorm_forward, normalise
+from gradcheck.layers.batchnorm import batchnorm_forward, batchnorm_grad_x, normalise
+from gradcheck.report import degenerate_advice
 
 
 def _quiet_gradient(f, grad, x):
@@ -285,3 +286,45 @@ def test_block_failed_by_the_comparison_keeps_the_plain_count():
 
     assert report.blocks["x"].decided_by == ""
     assert "  3 of 3 elements failed" in str(report).splitlines()
+
+
+# --- degenerate loss -----------------------------------------------------------
+
+
+def test_degenerate_advice_under_a_sum_loss_suggests_the_default_loss():
+    rng = np.random.default_rng(11)
+    inputs = {"x": rng.normal(size=(5, 3)), "gamma": np.ones(3), "beta": np.zeros(3)}
+
+    report = _quiet_layer(
+        batchnorm_forward, {"x": batchnorm_grad_x}, inputs, loss=np.sum
+    )
+
+    assert report.status == "inconclusive"
+    assert degenerate_advice(report) == (
+        "gradients of x are below the finite-difference noise floor: the loss "
+        "'sum' may not depend on it here (a plain sum of a zero-mean output is "
+        "constant), or the output is saturated or has values so large that "
+        "rounding hides the slope; use the default random-weighted loss "
+        "(loss=None), or inputs away from saturation."
+    )
+    assert f"advice: {degenerate_advice(report)}" in str(report)
+
+
+def test_degenerate_advice_under_the_default_loss_blames_the_layer_not_the_loss():
+    def flat(x):
+        return np.tanh(x)
+
+    def flat_grad(x, grad_output):
+        return grad_output / np.cosh(x) ** 2
+
+    report = _quiet_layer(flat, {"x": flat_grad}, {"x": np.full(3, 40.0)}, seed=0)
+
+    advice = degenerate_advice(report)
+    assert report.blocks["x"].codes == ["degenerate-loss"]
+    assert "random-weighted loss" not in advice
+    assert advice == (
+        "gradients of x are below the finite-difference noise floor: the layer "
+        "output does not depend on it at this point, or it is saturated, or has "
+        "values so large that rounding hides the slope; check at inputs away "
+        "from saturation."
+    )
