@@ -39,7 +39,7 @@ from .errors import (
     NonSmoothPointWarning,
 )
 from .numeric import ROUNDING_SAFETY, FloatArray
-from .report import Report
+from .report import Report, degenerate_advice
 
 __all__ = [
     "Finding",
@@ -592,7 +592,10 @@ def finish_report(
     if any(t.rtol > LOOSE_RTOL for t in tolerances):
         report.warnings.append("loose-tolerance")
     for code in report.warnings:
-        if code in _WARNING_TEXT:
+        if code == "degenerate-loss":
+            text = degenerate_advice(report)
+            warnings.warn(f"{code}: {text}", DegenerateLossWarning, stacklevel=3)
+        elif code in _WARNING_TEXT:
             category, text = _WARNING_TEXT[code]
             warnings.warn(f"{code}: {text}", category, stacklevel=3)
     return report
@@ -601,13 +604,15 @@ def finish_report(
 _WARNING_TEXT: dict[str, tuple[type[Warning], str]] = {
     "kink": (
         NonSmoothPointWarning,
-        "inputs sit within a finite-difference step of a kink; those elements "
-        "are inconclusive, not wrong. Check at points away from it.",
+        "inputs sit within a finite-difference step of a kink, where there is "
+        "no derivative; only analytic values outside both one-sided "
+        "derivatives count as wrong there. Check at points away from it.",
     ),
     "tie": (
         NonSmoothPointWarning,
-        "inputs hold ties (maxima closer than the step); those elements are "
-        "inconclusive, not wrong. Check with distinct values.",
+        "inputs hold ties (maxima closer than the step), where there is no "
+        "derivative; those elements are not compared. Check with distinct "
+        "values.",
     ),
     "nondeterministic-forward": (
         NondeterminismWarning,
@@ -616,11 +621,6 @@ _WARNING_TEXT: dict[str, tuple[type[Warning], str]] = {
     "nondeterministic-backward": (
         NondeterminismWarning,
         "the backward changes between identical calls; see nondet_tol.",
-    ),
-    "degenerate-loss": (
-        DegenerateLossWarning,
-        "gradients below the finite-difference noise floor; use the default "
-        "random-weighted loss.",
     ),
 }
 
