@@ -242,7 +242,7 @@ def _negative_sampling(rng_holder):
 
 
 def test_r12_stochastic_loss_without_reset_is_flagged():
-    holder = [np.random.default_rng()]
+    holder = [np.random.default_rng(12)]
     loss, grad = _negative_sampling(holder)
 
     with pytest.warns(NondeterminismWarning):
@@ -614,3 +614,15 @@ def test_r29_accumulating_backward_is_reported_as_stateful():
     assert "stateful-backward" in report.warnings
     assert report.blocks["c"].status == "pass"
     assert "accumulates" in str(report)
+
+
+def test_r12_stochastic_loss_never_passes_whatever_its_seed():
+    verdicts = set()
+    for seed in range(40):
+        holder = [np.random.default_rng(seed)]
+        loss, grad = _negative_sampling(holder)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            report = gradcheck.check_gradient(loss, grad, np.arange(1.0, 6.0))
+        verdicts.add(report.status)
+    assert "pass" not in verdicts
