@@ -8,7 +8,7 @@ keywords the ``gradcheck`` marker accepts (except ``layers``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 __all__ = ["MARKER_KEYWORDS", "OPTIONS", "OptionSpec", "parse_value"]
 
@@ -20,7 +20,7 @@ class OptionSpec:
     name: str
     kind: str
     help: str
-    ini_type: str = "string"
+    ini_type: Literal["string", "linelist"] = "string"
 
     @property
     def flag(self) -> str:

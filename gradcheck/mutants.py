@@ -70,19 +70,6 @@ def _standard(spec: LayerSpec) -> list[Mutant]:
     return [*mutants, flipped]
 
 
-def _fold_overwrite(cols: Array, shape: tuple[int, ...], stride: int) -> Array:
-    """Like the windows' adjoint, but assigning instead of adding: overlaps lose."""
-    out = np.zeros(shape, dtype=cols.dtype)
-    p, q, kernel = cols.shape[2], cols.shape[3], cols.shape[4]
-
-    for i in range(kernel):
-        for j in range(kernel):
-            rows = slice(i, i + stride * (p - 1) + 1, stride)
-            columns = slice(j, j + stride * (q - 1) + 1, stride)
-            out[:, :, rows, columns] = cols[:, :, :, :, i, j]
-    return out
-
-
 # --- dense ------------------------------------------------------------------
 
 
@@ -524,7 +511,7 @@ def _conv_overwrite(stride: int) -> GradFn:
     def grad(x: Array, weight: Array, bias: Array, grad_output: Array) -> Array:
         cols: Array = np.einsum("nfpq,fcij->ncpqij", grad_output, weight)
         padded_shape = pad_image(x).shape
-        return crop_image(_fold_overwrite(cols, padded_shape, stride))
+        return crop_image(fold(cols, padded_shape, stride, accumulate=False))
 
     return grad
 
@@ -679,7 +666,7 @@ def _avgpool_overwrite(layer: str, kernel: int, stride: int) -> Mutant:
 
     def overwrite(x: Array, grad_output: Array) -> Array:
         cols = _spread(grad_output, kernel, kernel * kernel)
-        return _fold_overwrite(cols, x.shape, stride)
+        return fold(cols, x.shape, stride, accumulate=False)
 
     return Mutant(
         layer,

@@ -110,7 +110,8 @@ class GradcheckItem(pytest.Item):
         root = str(self.config.rootpath)
         if root not in sys.path:
             sys.path.insert(0, root)
-        settings = dict(self.config.stash.get(SETTINGS_KEY, {}))
+        stored = self.config.stash.get(SETTINGS_KEY, None)
+        settings: dict[str, Any] = dict(stored) if stored else {}
         settings.pop("layers", None)
         options = PropertyOptions().merged(**_marker_settings(self), **settings)
         layer_property(resolve_layer(self.target), options)()

@@ -18,11 +18,15 @@ def windows(x: Array, kernel: int, stride: int) -> Array:
     return view[:, :, ::stride, ::stride]
 
 
-def fold(cols: Array, shape: tuple[int, ...], stride: int) -> Array:
+def fold(
+    cols: Array, shape: tuple[int, ...], stride: int, *, accumulate: bool = True
+) -> Array:
     """Adjoint of :func:`windows`: add every window's entries back into place.
 
     ``cols`` has shape ``(n, c, p, q, k, k)``; the result has ``shape`` (NCHW)
-    and ``cols``' dtype. Overlapping windows accumulate.
+    and ``cols``' dtype. Overlapping windows accumulate; with
+    ``accumulate=False`` the last window written wins instead, which is the
+    classic bug the mutants reproduce.
     """
     out = np.zeros(shape, dtype=cols.dtype)
     p, q, kernel = cols.shape[2], cols.shape[3], cols.shape[4]
@@ -31,7 +35,10 @@ def fold(cols: Array, shape: tuple[int, ...], stride: int) -> Array:
         for j in range(kernel):
             rows = slice(i, i + stride * (p - 1) + 1, stride)
             columns = slice(j, j + stride * (q - 1) + 1, stride)
-            out[:, :, rows, columns] += cols[:, :, :, :, i, j]
+            if accumulate:
+                out[:, :, rows, columns] += cols[:, :, :, :, i, j]
+            else:
+                out[:, :, rows, columns] = cols[:, :, :, :, i, j]
     return out
 
 
