@@ -29,3 +29,20 @@ def test_seed_data_shipped_in_the_package_matches_shared_when_present():
     packaged = ROOT / "gradcheck" / "data" / "dense_seed.json"
     if shared.exists():
         assert shared.read_bytes() == packaged.read_bytes()
+
+
+def test_readme_failure_example_is_what_the_command_prints(tmp_path, capsys):
+    from gradcheck.cli import main
+
+    student = tmp_path / "student.py"
+    student.write_text(
+        "def dense_grad_input(x_input, grad_output, W, b):\n"
+        "    return grad_output @ W.T / x_input.shape[0]\n"
+    )
+    assert main(["check", f"{student}:dense_grad_input"]) == 1
+    printed = capsys.readouterr().out.strip()
+
+    text = (ROOT / "README.md").read_text()
+    start = text.index("```\ngradcheck FAIL: dense_grad_input") + len("```\n")
+    shown = text[start : text.index("```", start)].strip()
+    assert shown == printed
