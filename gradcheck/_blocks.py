@@ -579,7 +579,34 @@ class BackwardReview:
         magnitude = float(np.abs(x0).max(initial=0.0))
         steps = default_steps(x0, self.compute_dtype)
         resolution = ROUNDING_SAFETY * machine_eps * magnitude * upstream / steps
-        return NoiseFloor(noise, resolution)
+        jitter = 4.0 * self._forward_jitter(name, x0) / steps
+        return NoiseFloor(noise, np.maximum(resolution, jitter))
+
+    def _forward_jitter(self, name: str, x0: FloatArray) -> float:
+        """How much ``<G, forward>`` moves when ``x`` moves by its last digits.
+
+        A move of a few units in the last place (of the dtype the forward
+        computes in) is below anything a finite difference can resolve, so
+        the change it causes is the forward's rounding as the differences see
+        it: a normalisation of identical values, say, subtracts numbers of
+        the input's size to get zero and amplifies what is left. Costs two
+        forward calls.
+        """
+        rng = np.random.default_rng(7_927)
+        units = np.spacing(np.abs(x0).astype(self.compute_dtype)).astype(np.float64)
+        moved = x0 + 4.0 * units * rng.choice([-1.0, 1.0], x0.shape)
+        weights = np.abs(np.asarray(self.grad_output, dtype=np.float64))
+        try:
+            before = call_user(self.forward, "the forward", **self.points)
+            after = call_user(
+                self.forward, "the forward", **{**self.points, name: moved}
+            )
+        except UserCodeError:
+            return 0.0
+        change = np.abs(np.asarray(after, dtype=np.float64) - before)
+        if change.shape != weights.shape or not np.all(np.isfinite(change)):
+            return 0.0
+        return float(np.sum(weights * change))
 
     def _precision_noise(
         self, fn: Callable[..., Any], role: str, first: NDArray[Any]
