@@ -105,13 +105,26 @@ class InputMap:
 def supports_stack(input_map: InputMap, rng: np.random.Generator) -> bool:
     """Whether the forward maps a stack of inputs to the stack of their outputs.
 
-    Three distinct points (the check point and two random neighbours) are
-    evaluated stacked and one by one; see Note [stacked evaluation].
+    Stacks of two and of three distinct points (the check point and random
+    neighbours) are evaluated stacked and one by one; see Note [stacked
+    evaluation]. Two lengths, because a forward that indexes its input can
+    take a stack whose length happens to equal one of its dimensions (an
+    embedding table of three rows looked up at ``[0, 1, 2]``).
     """
+    return all(_stack_agrees(input_map, rng, length) for length in (2, 3))
+
+
+def _stack_agrees(input_map: InputMap, rng: np.random.Generator, length: int) -> bool:
     x0 = input_map.x0
     scale = np.maximum(1.0, np.abs(x0))
     points = np.stack(
-        [x0, *(x0 + 1e-2 * scale * rng.standard_normal(x0.shape) for _ in range(2))]
+        [
+            x0,
+            *(
+                x0 + 1e-2 * scale * rng.standard_normal(x0.shape)
+                for _ in range(length - 1)
+            ),
+        ]
     )
     try:
         single = np.stack([input_map.output(point) for point in points])

@@ -574,6 +574,11 @@ class BackwardReview:
 
         noise = backward_noise(backward_of, self.grad_output, first.astype(np.float64))
         noise = np.maximum(noise, self._precision_noise(fn, role, first))
+        # A gradient function may declare the rounding its result carries, as
+        # the adapters do for gradients undone from an SGD step.
+        declared = np.asarray(getattr(fn, "gradcheck_rounding", 0.0), dtype=float)
+        if declared.shape in ((), noise.shape):
+            noise = np.maximum(noise, declared)
         machine_eps = float(np.finfo(self.compute_dtype).eps)
         upstream = np.abs(np.asarray(self.grad_output, dtype=np.float64)).sum()
         magnitude = float(np.abs(x0).max(initial=0.0))
@@ -684,6 +689,7 @@ class BackwardReview:
                 block.analytic,
                 _coarser(self.input_dtype, self.compute_dtype),
                 None if floor is None else floor.analytic_noise,
+                rtol,
             )
             findings += [] if adjoint is None else [adjoint]
         apply_findings(block, findings)

@@ -484,7 +484,9 @@ class _ObjectRunner:
             with self.loaded(inputs):
                 before = np.array(getattr(self.obj, name), dtype=np.float64)
                 result = self._backward(inputs)
-                return self._recover(name, result, before)
+                gradient = self._recover(name, result, before)
+                grad.gradcheck_rounding = self._recovery_rounding(name, before)  # type: ignore[attr-defined]
+                return gradient
 
         grad.__qualname__ = f"{self.owner}.backward[{name}]"
         return grad
@@ -517,13 +519,35 @@ class _ObjectRunner:
                 return np.array(stored[name], copy=True)
         return self._undo_sgd(name, before)
 
+    def _recovery_rounding(self, name: str, before: Array) -> Array | float:
+        """Rounding of a gradient undone from an SGD step, else 0.
+
+        ``W_after`` is rounded to the spacing of ``W``, so the recovered
+        ``(W_before - W_after) / lr`` carries up to that spacing over ``lr``:
+        large weights and a small learning rate cost digits. The check reads
+        it as the attribute ``gradcheck_rounding`` of the gradient function.
+        """
+        if self.lr_attribute is None or not self._stepped(name, before):
+            return 0.0
+        lr = abs(float(getattr(self.obj, self.lr_attribute))) or 1.0
+        after = np.asarray(getattr(self.obj, name), dtype=np.float64)
+        dtype = np.asarray(getattr(self.obj, name)).dtype
+        spacing = np.spacing(np.maximum(np.abs(before), np.abs(after)).astype(dtype))
+        rounding: Array = 2.0 * spacing.astype(np.float64) / lr
+        return rounding
+
+    def _stepped(self, name: str, before: Array) -> bool:
+        after = np.asarray(getattr(self.obj, name))
+        return after.shape == before.shape and not np.array_equal(after, before)
+
     def _undo_sgd(self, name: str, before: Array) -> Any:
         after = np.asarray(getattr(self.obj, name), dtype=np.float64)
         if self.lr_attribute is not None:
             lr = float(getattr(self.obj, self.lr_attribute))
             # TODO: (W_before - W_after) / lr loses digits when lr * grad is tiny
-            # next to W; a check that set lr to 1 would lose none, but would
-            # change what a backward that clips or schedules by lr computes.
+            # next to W (declared through _recovery_rounding); a check that set
+            # lr to 1 would lose none, but would change what a backward that
+            # clips or schedules by lr computes.
             return ((before - after) / lr).astype(getattr(self.obj, name).dtype)
         changed = (
             "changed it in place"

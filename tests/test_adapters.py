@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 
@@ -312,3 +314,36 @@ def test_wrapped_ufunc_passes():
     )
 
     assert layer.check({"x": INPUTS["x"]}, seed=0).passed
+
+
+class _LargeWeightSGDDense:
+    """A correct dense layer whose backward applies an SGD step in place."""
+
+    def __init__(self):
+        self.W = np.full((3, 2), 1e4)
+        self.b = np.array([1e7, -1e5])
+        self.lr = 0.1
+
+    def forward(self, input):
+        return input @ self.W + self.b
+
+    def backward(self, input, grad_output):
+        grad_input = grad_output @ self.W.T
+        self.W -= self.lr * input.T @ grad_output
+        self.b -= self.lr * grad_output.sum(axis=0)
+        return grad_input
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sgd_recovery_from_large_weights_is_not_a_false_failure(seed):
+    # Undoing the step loses digits (the spacing of 1e7 over lr is 2e-8); the
+    # adapter declares that rounding, so the check must not call it a bug.
+    rng = np.random.default_rng(seed)
+    layer = as_layer(_LargeWeightSGDDense())
+    inputs = {"input": rng.choice([0.0, 0.5, -3.0], size=(2, 3))}
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = layer.check(inputs, seed=seed)
+
+    assert report.status != "fail", str(report)

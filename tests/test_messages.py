@@ -241,7 +241,7 @@ def test_block_failed_by_the_adjoint_test_says_so_before_its_counts():
 
     def slightly_off(x_input, W, b, grad_output):
         return dense_grad_W(x_input=x_input, W=W, b=b, grad_output=grad_output) * (
-            1 + 2e-9
+            1 + 5e-8
         )
 
     report = _quiet_layer(dense_forward, {"W": slightly_off}, inputs, seed=3)
