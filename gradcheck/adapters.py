@@ -377,9 +377,7 @@ def _detect_lr(obj: Any) -> str | None:
     return None
 
 
-def _is_gradient_store(name: str, params: Sequence[str]) -> bool:
-    """Attributes that hold gradients: they carry over between calls."""
-    return name in _GRAD_DICTS or any(name in _gradient_attributes(p) for p in params)
+_RANDOM_STATE = (np.random.Generator, np.random.RandomState, np.random.BitGenerator)
 
 
 @contextmanager
@@ -415,9 +413,13 @@ def _preserved(
 class _ObjectRunner:
     """Calls into an object-style layer, each on restored parameters.
 
-    Gradient attributes (``dW``, ``grads``, ...) are not restored between
-    calls: a backward that adds to them without clearing them must return a
-    different gradient when called again, or the check could not see it.
+    Between calls only the parameters, the learning rate and random
+    generators are restored (the last so that a dropout mask is drawn alike
+    for the forward and the backward). Everything else, gradient attributes
+    (``dW``, ``grads``, ...) and private buffers included, carries over: a
+    backward that adds to state it never clears must return a different
+    gradient when called again, or the check could not see it. The session
+    around a whole check restores everything.
     """
 
     obj: Any
@@ -440,7 +442,7 @@ class _ObjectRunner:
     @contextmanager
     def loaded(self, inputs: Mapping[str, Any]) -> Iterator[None]:
         """Write the given parameter values into the object, in place."""
-        with _preserved(self.obj, keep=lambda n: _is_gradient_store(n, self.params)):
+        with _preserved(self.obj, keep=self._carries_over):
             for name in self.params:
                 target = getattr(self.obj, name)
                 value = np.asarray(inputs[name])
@@ -454,6 +456,12 @@ class _ObjectRunner:
                     )
                 target[...] = value
             yield
+
+    def _carries_over(self, name: str) -> bool:
+        """Whether attribute ``name`` keeps what a call left in it."""
+        if name in self.params or name == self.lr_attribute:
+            return False
+        return not isinstance(getattr(self.obj, name, None), _RANDOM_STATE)
 
     def forward(self, **inputs: Any) -> Any:
         with self.loaded(inputs):

@@ -347,3 +347,56 @@ def test_sgd_recovery_from_large_weights_is_not_a_false_failure(seed):
         report = layer.check(inputs, seed=seed)
 
     assert report.status != "fail", str(report)
+
+
+class _PrivateBufferSGD:
+    """Wrong: its SGD step uses a gradient buffer that is never cleared."""
+
+    def __init__(self):
+        self.W = np.ones((3, 2))
+        self.lr = 0.1
+        self._accumulated = np.zeros((3, 2))
+
+    def forward(self, input):
+        return input @ self.W
+
+    def backward(self, input, grad_output):
+        grad_input = grad_output @ self.W.T
+        self._accumulated = self._accumulated + input.T @ grad_output
+        self.W -= self.lr * self._accumulated
+        return grad_input
+
+
+class _SeededDropout:
+    """Right: draws its mask from its own generator in forward."""
+
+    def __init__(self):
+        self.rng = np.random.default_rng(0)
+
+    def forward(self, input):
+        self.mask = self.rng.random(input.shape) > 0.5
+        return input * self.mask * 2
+
+    def backward(self, input, grad_output):
+        return grad_output * self.mask * 2
+
+
+def test_accumulation_in_a_private_buffer_is_stateful():
+    layer = as_layer(_PrivateBufferSGD(), params=["W"])
+    inputs = {"input": np.random.default_rng(1).normal(size=(2, 3))}
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = layer.check(inputs, seed=0)
+
+    assert report.blocks["W"].status == "fail"
+    assert "stateful-backward" in report.warnings
+
+
+def test_an_objects_own_generator_is_rewound_between_calls():
+    layer = as_layer(_SeededDropout())
+    inputs = {"input": np.random.default_rng(1).normal(size=(2, 3))}
+
+    report = layer.check(inputs, seed=0)
+
+    assert report.status == "pass", str(report)
