@@ -60,6 +60,9 @@ __all__ = [
 # thousands of terms per output (the 128x512 dense layer uses 512).
 _ROUNDING_UNITS = 256.0
 
+# Units of the smallest subnormal each term of the adjoint sums may lose.
+_SUBNORMAL_UNITS = 2.0**20
+
 # The adjoint test resolves errors this fraction of the element-wise rtol.
 ADJOINT_RESOLUTION = 1e-2
 
@@ -366,6 +369,11 @@ def adjoint_finding(
     if analytic_noise is not None and analytic_noise.shape == x0.shape:
         bound += 4.0 * float(np.sum(analytic_noise * np.abs(x0)))
     bound += ADJOINT_RESOLUTION * rtol * float(np.sum(np.abs(analytic * x0)))
+    # Near underflow every product keeps only the digits above the smallest
+    # subnormal, so each term of either sum may be off by a few of them.
+    bound += _SUBNORMAL_UNITS * float(np.finfo(np.float64).smallest_subnormal) * (
+        upstream.size + x0.size
+    )
     gap = abs(lhs - rhs)
     text = (
         f"adjoint test (the forward is affine in this input): <G, f(x) - f(0)> = "
