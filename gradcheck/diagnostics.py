@@ -424,8 +424,11 @@ def _affine_outputs(
         _largest(4 * y_quarter - y_x - 3 * y_zero),
     )
     # NOTE: largest magnitudes, not 2-norms: the squares of outputs near
-    # 1e-200 underflow to zero and would make any layer look affine.
-    size = max(_largest(v) for v in values) or 1.0
+    # 1e-200 underflow to zero and would make any layer look affine. The
+    # size is that of the output's variation, not of the output: a large
+    # constant offset (a bias of 373 beside a scale of 1e-6) says nothing
+    # about how straight the rest is.
+    size = max(_largest(v - y_zero) for v in values) or 1.0
     if max(through_zero, along_direction) > _AFFINE_FRACTION * size:
         return None
     return y_zero, y_x, through_zero + along_direction
