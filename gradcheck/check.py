@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -257,49 +258,97 @@ def check_layer(
         blocks = {name: finding_block(name, unstable) for name in grad_fns}
         report = _report(blocks, function, scalar_loss.name, seed)
         return finish_report(report, inputs, tuple(grad_fns))
-    masks = nonsmooth_masks(nonsmooth, points, tuple(grad_fns), numeric_dtype)
-    review = BackwardReview(
-        forward, arrays, points, grad_output, nondet_tol, dtype, numeric_dtype
+    setup = _Setup(
+        arrays=arrays,
+        points=points,
+        grad_output=grad_output,
+        tolerance=tolerance,
+        numeric_dtype=numeric_dtype,
+        masks=nonsmooth_masks(nonsmooth, points, tuple(grad_fns), numeric_dtype),
+        review=BackwardReview(
+            forward, arrays, points, grad_output, nondet_tol, dtype, numeric_dtype
+        ),
+        problem=LayerProblem(
+            forward,
+            points,
+            scalar_loss,
+            numeric_dtype,
+            method,
+            precision,
+            batched,
+            seed,
+        ),
+        directions=n_directions if mode == "fast" else 0,
     )
-    problem = LayerProblem(
-        forward, points, scalar_loss, numeric_dtype, method, precision, batched, seed
-    )
-    directions = n_directions if mode == "fast" else 0
 
-    blocks, losses_of = {}, {}
-    for name, fn in grad_fns.items():
-        losses_of[name] = _loss_of_input(forward, grad_output, points, name)
-        try:
-            analytic = call_user(
-                fn, f"the gradient for {name!r}", **arrays, grad_output=grad_output
-            )
-            # The noise floor costs backward calls: measured only when a
-            # block is compared element by element (not in passing fast mode).
-            floor_of = functools.cache(
-                functools.partial(review.noise_floor, name, fn, analytic, points[name])
-            )
-            blocks[name] = _block_for(
-                name,
-                analytic,
-                points[name],
-                losses_of[name],
-                tolerance,
-                numeric_dtype,
-                problem,
-                directions,
-                masks.get(name),
-                floor_of,
-            )
-            compared = blocks[name].numeric is not None
-            review.apply(blocks[name], name, fn, floor_of() if compared else None)
-        except UserCodeError as error:
-            blocks[name] = error_block(name, str(error), code="user-code-raised")
+    losses_of = {
+        name: _loss_of_input(forward, grad_output, points, name) for name in grad_fns
+    }
+    blocks = {
+        name: _check_input(name, fn, losses_of[name], setup)
+        for name, fn in grad_fns.items()
+    }
     report = _report(blocks, function, scalar_loss.name, seed)
-    report.method = describe_method(problem, directions)
-    report.notes.extend(problem.notes)
+    report.method = describe_method(setup.problem, setup.directions)
+    report.notes.extend(setup.problem.notes)
     _note_precision(report, dtype, numeric_dtype)
     _cross_check(report, losses_of, points, numeric_dtype)
     return finish_report(report, inputs, tuple(grad_fns))
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """What every input's check of one ``check_layer`` call shares."""
+
+    arrays: Mapping[str, Any]
+    points: Mapping[str, Any]
+    grad_output: NDArray[Any]
+    tolerance: Tolerance
+    numeric_dtype: np.dtype
+    masks: Mapping[str, NDArray[np.bool_]]
+    review: BackwardReview
+    problem: LayerProblem
+    directions: int
+
+
+def _check_input(
+    name: str,
+    fn: Callable[..., Any],
+    loss_of: Callable[[FloatArray], float],
+    setup: _Setup,
+) -> Block:
+    """The analytic gradient of one input, compared, then the backward pre-checks."""
+    try:
+        analytic = call_user(
+            fn,
+            f"the gradient for {name!r}",
+            **setup.arrays,
+            grad_output=setup.grad_output,
+        )
+        # The noise floor costs backward calls: measured only when a block
+        # is compared element by element (not in a passing fast mode).
+        floor_of = functools.cache(
+            functools.partial(
+                setup.review.noise_floor, name, fn, analytic, setup.points[name]
+            )
+        )
+        block = _block_for(
+            name,
+            analytic,
+            setup.points[name],
+            loss_of,
+            setup.tolerance,
+            setup.numeric_dtype,
+            setup.problem,
+            setup.directions,
+            setup.masks.get(name),
+            floor_of,
+        )
+        compared = block.numeric is not None
+        setup.review.apply(block, name, fn, floor_of() if compared else None)
+    except UserCodeError as error:
+        block = error_block(name, str(error), code="user-code-raised")
+    return block
 
 
 def _checked_function(
