@@ -493,7 +493,8 @@ class _ObjectRunner:
                 before = np.array(getattr(self.obj, name), dtype=np.float64)
                 result = self._backward(inputs)
                 gradient = self._recover(name, result, before)
-                grad.gradcheck_rounding = self._recovery_rounding(name, before)  # type: ignore[attr-defined]
+                rounding = self._recovery_rounding(name, before)
+                grad.gradcheck_rounding = rounding  # type: ignore[attr-defined]
                 return gradient
 
         grad.__qualname__ = f"{self.owner}.backward[{name}]"
