@@ -129,7 +129,11 @@ class Layer:
 
 
 def _parameter_names(fn: Callable[..., Any]) -> list[str]:
-    """Names of the positional parameters of ``fn``."""
+    """Names of the positional parameters of ``fn`` that have no default.
+
+    Arguments with a default (``eps=1e-5``) are settings of the layer, not
+    inputs to draw or differentiate; they keep their default.
+    """
     try:
         parameters = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError) as error:
@@ -137,7 +141,7 @@ def _parameter_names(fn: Callable[..., Any]) -> list[str]:
             f"cannot read the arguments of {fn!r} ({error}); pass input_names=..."
         ) from None
     kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    return [p.name for p in parameters if p.kind in kinds]
+    return [p.name for p in parameters if p.kind in kinds and p.default is p.empty]
 
 
 def _name_of(obj: Any) -> str:
@@ -492,8 +496,7 @@ class _ObjectRunner:
             with self.loaded(inputs):
                 before = np.array(getattr(self.obj, name), dtype=np.float64)
                 result = self._backward(inputs)
-                gradient = self._recover(name, result, before)
-                rounding = self._recovery_rounding(name, before)
+                gradient, rounding = self._recover(name, result, before)
                 grad.gradcheck_rounding = rounding  # type: ignore[attr-defined]
                 return gradient
 
@@ -513,30 +516,35 @@ class _ObjectRunner:
         backward.__qualname__ = f"{self.owner}.backward"
         return forward, backward
 
-    def _recover(self, name: str, result: Any, before: Array) -> Any:
-        """Returned, stored, or undone from an SGD step, in that order."""
+    def _recover(
+        self, name: str, result: Any, before: Array
+    ) -> tuple[Any, Array | float]:
+        """The gradient and its rounding: returned, stored, or undone from SGD."""
         if isinstance(result, (tuple, list)) and len(result) == 1 + len(self.params):
-            return np.array(result[1 + self.params.index(name)], copy=True)
+            return np.array(result[1 + self.params.index(name)], copy=True), 0.0
         shape = before.shape
         for attribute in _gradient_attributes(name):
             stored = getattr(self.obj, attribute, None)
             if isinstance(stored, np.ndarray) and stored.shape == shape:
-                return stored.copy()
+                return stored.copy(), 0.0
         for attribute in _GRAD_DICTS:
             stored = getattr(self.obj, attribute, None)
             if isinstance(stored, Mapping) and name in stored:
-                return np.array(stored[name], copy=True)
-        return self._undo_sgd(name, before)
+                return np.array(stored[name], copy=True), 0.0
+        gradient = self._undo_sgd(name, before)
+        return gradient, self._recovery_rounding(name, before)
 
     def _recovery_rounding(self, name: str, before: Array) -> Array | float:
-        """Rounding of a gradient undone from an SGD step, else 0.
+        """Rounding of a gradient undone from an SGD step.
 
         ``W_after`` is rounded to the spacing of ``W``, so the recovered
         ``(W_before - W_after) / lr`` carries up to that spacing over ``lr``:
-        large weights and a small learning rate cost digits. The check reads
-        it as the attribute ``gradcheck_rounding`` of the gradient function.
+        large weights and a small learning rate cost digits, and a step
+        smaller than the spacing leaves ``W`` unchanged and reads as zero.
+        The check reads it as the attribute ``gradcheck_rounding`` of the
+        gradient function.
         """
-        if self.lr_attribute is None or not self._stepped(name, before):
+        if self.lr_attribute is None:
             return 0.0
         lr = abs(float(getattr(self.obj, self.lr_attribute))) or 1.0
         after = np.asarray(getattr(self.obj, name), dtype=np.float64)
@@ -544,10 +552,6 @@ class _ObjectRunner:
         spacing = np.spacing(np.maximum(np.abs(before), np.abs(after)).astype(dtype))
         rounding: Array = 2.0 * spacing.astype(np.float64) / lr
         return rounding
-
-    def _stepped(self, name: str, before: Array) -> bool:
-        after = np.asarray(getattr(self.obj, name))
-        return after.shape == before.shape and not np.array_equal(after, before)
 
     def _undo_sgd(self, name: str, before: Array) -> Any:
         after = np.asarray(getattr(self.obj, name), dtype=np.float64)

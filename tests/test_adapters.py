@@ -400,3 +400,53 @@ def test_an_objects_own_generator_is_rewound_between_calls():
     report = layer.check(inputs, seed=0)
 
     assert report.status == "pass", str(report)
+
+
+class _TinyStepSGD:
+    """Right, but its steps can be smaller than the spacing of its weights."""
+
+    def __init__(self):
+        self.W = np.zeros((3, 2))
+        self.b = np.zeros(2)
+        self.lr = 0.1
+
+    def forward(self, input):
+        return input @ self.W + self.b
+
+    def backward(self, input, grad_output):
+        grad_input = grad_output @ self.W.T
+        self.W = self.W - self.lr * input.T @ grad_output
+        self.b = self.b - self.lr * grad_output.sum(axis=0)
+        return grad_input
+
+
+@pytest.mark.parametrize("bias", [[1.0, 100.0], [100.0, 1.0]])
+def test_sgd_step_below_the_weights_spacing_is_not_a_missing_term(bias):
+    # The cross-entropy gradient is about e-99 here: the step leaves b as it
+    # was, so the recovered gradient reads zero; that is no evidence of a bug.
+    inputs = {"input": np.zeros((1, 3)), "W": np.zeros((3, 2)), "b": np.array(bias)}
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = as_layer(_TinyStepSGD()).check(
+            inputs, loss="softmax-cross-entropy", seed=0
+        )
+
+    assert report.status != "fail", str(report)
+
+
+def _scaled_forward(x, c=2.0):
+    return c * x
+
+
+def _scaled_grad_x(x, grad_output, c=2.0):
+    return c * grad_output
+
+
+def test_arguments_with_defaults_are_settings_not_inputs():
+    layer = as_layer(_scaled_forward, signature="(n,k)->(n,k)")
+
+    report = layer.check({"x": np.array([[1.0, -2.0]])}, seed=0)
+
+    assert layer.input_names == ("x",)
+    assert report.status == "pass", str(report)
