@@ -141,17 +141,22 @@ def _max_difference(first: FloatArray, second: FloatArray) -> float:
 
 
 def forward_finding(
-    evaluate: Callable[[], Any], nondet_tol: float, compute_dtype: np.dtype
+    evaluate: Callable[[], Any],
+    nondet_tol: float,
+    compute_dtype: np.dtype,
+    first: Any = None,
 ) -> Finding | None:
     """Call the forward three times on the same inputs; report if outputs differ.
 
     Differences of a few units in the last place are rounding noise that the
     finite-difference error bound already allows for. A third call makes a
     stochastic forward that happens to repeat itself once far less likely to
-    slip through (a random choice among few values often repeats).
+    slip through (a random choice among few values often repeats). ``first``
+    is an output the caller already has from the same inputs, which then
+    counts as the first of the three.
     """
     try:
-        first = _as_float(evaluate())
+        first = _as_float(evaluate() if first is None else first)
         others = [_as_float(evaluate()) for _ in range(2)]
     except UserCodeError as error:
         return Finding("user-code-raised", "fail", f"on a repeated call, {error}")
@@ -371,8 +376,10 @@ def adjoint_finding(
     bound += ADJOINT_RESOLUTION * rtol * float(np.sum(np.abs(analytic * x0)))
     # Near underflow every product keeps only the digits above the smallest
     # subnormal, so each term of either sum may be off by a few of them.
-    bound += _SUBNORMAL_UNITS * float(np.finfo(np.float64).smallest_subnormal) * (
-        upstream.size + x0.size
+    bound += (
+        _SUBNORMAL_UNITS
+        * float(np.finfo(np.float64).smallest_subnormal)
+        * (upstream.size + x0.size)
     )
     gap = abs(lhs - rhs)
     text = (
